@@ -1,0 +1,1 @@
+//! Rudder admission webhooks (LimitRanger, ResourceQuota, NamespaceLifecycle). Not implemented yet.

@@ -1,0 +1,3 @@
+//! rudder-common: the runtime every Rudder binary shares.
+
+pub mod selector;

@@ -1,0 +1,1 @@
+//! Rudder's daemonset controller. Not implemented yet: see the issue tracker.

@@ -1,0 +1,1 @@
+//! Rudder's deployment controller. Not implemented yet: see the issue tracker.

@@ -1,0 +1,1 @@
+//! Rudder's hpa controller. Not implemented yet: see the issue tracker.

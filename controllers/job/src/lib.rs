@@ -1,0 +1,1 @@
+//! Rudder's job controller. Not implemented yet: see the issue tracker.

@@ -1,0 +1,1 @@
+//! Rudder's replicaset controller. Not implemented yet: see the issue tracker.

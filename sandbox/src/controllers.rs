@@ -1,0 +1,307 @@
+//! What kube-controller-manager does in a real cluster that every client
+//! relies on, done inside the sandbox: the system namespaces, each
+//! namespace's `default` ServiceAccount, garbage collection by
+//! ownerReference (Background, Foreground and Orphan), and namespace
+//! deletion.
+//!
+//! The controllers follow the store's event stream in order and act through
+//! the same write pipeline as API requests.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::api::{Api, DeleteOptions, Propagation};
+use crate::meta;
+use crate::registry::{self, RESOURCES, ResourceType};
+use crate::store::{Event, EventType, Obj};
+
+/// The namespaces every cluster has.
+pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Creates the system namespaces and starts the controllers.
+pub fn start(api: Arc<Api>) -> Vec<tokio::task::JoinHandle<()>> {
+    let events = api.store.observe();
+    let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
+    for name in SYSTEM_NAMESPACES {
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        if let Err(e) = api.create_internal(ns_r, None, ns) {
+            tracing::error!(namespace = name, error = %e, "cannot create system namespace");
+        }
+    }
+    let mut events = events;
+    let task = tokio::spawn(async move {
+        let mut gc = Controllers { api, owners: HashMap::new(), uids: HashMap::new() };
+        while let Some(e) = events.recv().await {
+            gc.handle(&e);
+            // Act on everything already queued before yielding, in order.
+            while let Ok(e) = events.try_recv() {
+                gc.handle(&e);
+            }
+        }
+    });
+    vec![task]
+}
+
+/// A stored object's identity.
+type Ref = (&'static ResourceType, String, String);
+
+struct Controllers {
+    api: Arc<Api>,
+    /// owner uid -> dependents.
+    owners: HashMap<String, HashSet<(usize, String, String)>>,
+    /// uid -> object, for every stored object.
+    uids: HashMap<String, (usize, String, String)>,
+}
+
+fn index_of(r: &ResourceType) -> usize {
+    RESOURCES.iter().position(|x| std::ptr::eq(x, r)).unwrap_or(0)
+}
+
+fn owner_uids(o: &Value) -> Vec<String> {
+    meta::owner_refs(o).iter().filter_map(|r| r.get("uid").and_then(Value::as_str)).map(String::from).collect()
+}
+
+impl Controllers {
+    fn handle(&mut self, e: &Event) {
+        self.index(e);
+        let r = e.resource;
+        match (r.group, r.kind, e.kind) {
+            ("", "Namespace", EventType::Added) => self.ensure_service_account(meta::name(&e.obj)),
+            ("", "Namespace", EventType::Modified) if meta::is_deleting(&e.obj) => self.clean_namespace(&e.obj),
+            _ => {}
+        }
+        if e.kind == EventType::Deleted {
+            self.owner_gone(&e.obj);
+            let ns = meta::namespace(&e.obj).to_string();
+            if !ns.is_empty() {
+                self.maybe_finish_namespace(&ns);
+            }
+            for uid in owner_uids(&e.obj) {
+                self.maybe_finish_foreground(&uid);
+            }
+        } else {
+            if meta::is_deleting(&e.obj) {
+                let f = meta::finalizers(&e.obj);
+                if f.iter().any(|f| f == "orphan") {
+                    self.orphan_dependents(r, &e.obj);
+                }
+                if f.iter().any(|f| f == "foregroundDeletion") {
+                    self.delete_dependents_foreground(&e.obj);
+                }
+            }
+            if e.kind == EventType::Added && !owner_uids(&e.obj).is_empty() {
+                self.check_owners(r, &e.obj);
+            }
+            if e.kind == EventType::Modified {
+                // A dependent that lost its owner references may unblock a foreground deletion.
+                if let Some(prev) = &e.prev {
+                    for uid in owner_uids(prev) {
+                        if !owner_uids(&e.obj).contains(&uid) {
+                            self.maybe_finish_foreground(&uid);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn index(&mut self, e: &Event) {
+        let me = (index_of(e.resource), meta::namespace(&e.obj).to_string(), meta::name(&e.obj).to_string());
+        if let Some(prev) = &e.prev {
+            for uid in owner_uids(prev) {
+                if let Some(s) = self.owners.get_mut(&uid) {
+                    s.remove(&me);
+                    if s.is_empty() {
+                        self.owners.remove(&uid);
+                    }
+                }
+            }
+        }
+        if e.kind == EventType::Deleted {
+            self.uids.remove(meta::uid(&e.obj));
+        } else {
+            self.uids.insert(meta::uid(&e.obj).to_string(), me.clone());
+            for uid in owner_uids(&e.obj) {
+                self.owners.entry(uid).or_default().insert(me.clone());
+            }
+        }
+    }
+
+    fn dependents(&self, uid: &str) -> Vec<Ref> {
+        self.owners.get(uid).map(|s| s.iter().map(|(i, ns, name)| (&RESOURCES[*i], ns.clone(), name.clone())).collect()).unwrap_or_default()
+    }
+
+    fn get(&self, (r, ns, name): &Ref) -> Option<Obj> {
+        self.api.store.get(r, ns, name)
+    }
+
+    /// Whether the owner an ownerReference names exists (same uid).
+    fn owner_exists(&self, dependent_ns: &str, oref: &Value) -> bool {
+        let av = oref.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let (group, version) = av.split_once('/').unwrap_or(("", av));
+        let kind = oref.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let name = oref.get("name").and_then(Value::as_str).unwrap_or_default();
+        let uid = oref.get("uid").and_then(Value::as_str).unwrap_or_default();
+        let Some(r) = registry::find_kind(group, version, kind) else {
+            // An owner of a kind the sandbox does not serve cannot be checked: keep the dependent.
+            return true;
+        };
+        let ns = if r.namespaced { dependent_ns } else { "" };
+        self.api.store.get(r, ns, name).is_some_and(|o| meta::uid(&o) == uid)
+    }
+
+    fn ensure_service_account(&self, ns: &str) {
+        let sa_r = registry::find("", "v1", "serviceaccounts").expect("serviceaccounts");
+        if self.api.store.get(sa_r, ns, "default").is_some() {
+            return;
+        }
+        let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
+        if let Err(e) = self.api.create_internal(sa_r, Some(ns), sa)
+            && e.code != 409
+        {
+            tracing::warn!(namespace = ns, error = %e, "cannot create the default ServiceAccount");
+        }
+    }
+
+    /// A dependent created with owners: if none of them exists, it is garbage.
+    fn check_owners(&self, r: &'static ResourceType, o: &Value) {
+        let ns = meta::namespace(o);
+        if meta::owner_refs(o).iter().all(|oref| !self.owner_exists(ns, oref)) {
+            self.delete(r, ns, meta::name(o), Propagation::Background);
+        }
+    }
+
+    /// The owner with this object's uid is gone: its dependents with no
+    /// other owner left are deleted; the others lose the reference.
+    fn owner_gone(&self, owner: &Value) {
+        let uid = meta::uid(owner);
+        for d in self.dependents(uid) {
+            let Some(obj) = self.get(&d) else { continue };
+            let refs = meta::owner_refs(&obj);
+            let others_alive =
+                refs.iter().any(|oref| oref.get("uid").and_then(Value::as_str) != Some(uid) && self.owner_exists(&d.1, oref));
+            if others_alive {
+                let uid = uid.to_string();
+                self.modify(&d, move |v| remove_owner_ref(v, &uid));
+            } else {
+                // Dependents of an owner deleted in the foreground were deleted in the foreground.
+                let foreground = meta::finalizers(owner).iter().any(|f| f == "foregroundDeletion");
+                self.delete(d.0, &d.1, &d.2, if foreground { Propagation::Foreground } else { Propagation::Background });
+            }
+        }
+    }
+
+    fn orphan_dependents(&self, r: &'static ResourceType, owner: &Value) {
+        let uid = meta::uid(owner).to_string();
+        for d in self.dependents(&uid) {
+            let u = uid.clone();
+            self.modify(&d, move |v| remove_owner_ref(v, &u));
+        }
+        let owner_ref = (r, meta::namespace(owner).to_string(), meta::name(owner).to_string());
+        self.modify(&owner_ref, |v| {
+            let f: Vec<String> = meta::finalizers(v).into_iter().filter(|f| f != "orphan").collect();
+            meta::set_finalizers(v, &f);
+        });
+    }
+
+    fn delete_dependents_foreground(&self, owner: &Value) {
+        let uid = meta::uid(owner);
+        for d in self.dependents(uid) {
+            if let Some(obj) = self.get(&d)
+                && !meta::is_deleting(&obj)
+            {
+                self.delete(d.0, &d.1, &d.2, Propagation::Foreground);
+            }
+        }
+        self.maybe_finish_foreground(uid);
+    }
+
+    /// Removes the foregroundDeletion finalizer of the owner with `uid` once
+    /// no dependent blocks it.
+    fn maybe_finish_foreground(&self, uid: &str) {
+        let Some(owner) = self.find_by_uid_among_deleting(uid) else { return };
+        let blocking = self.dependents(uid).iter().any(|d| {
+            self.get(d).is_some_and(|o| {
+                meta::owner_refs(&o).iter().any(|r| {
+                    r.get("uid").and_then(Value::as_str) == Some(uid) && r.get("blockOwnerDeletion").and_then(Value::as_bool) == Some(true)
+                })
+            })
+        });
+        if blocking {
+            return;
+        }
+        self.modify(&owner, |v| {
+            let f: Vec<String> = meta::finalizers(v).into_iter().filter(|f| f != "foregroundDeletion").collect();
+            meta::set_finalizers(v, &f);
+        });
+    }
+
+    /// The object with `uid`, if it is waiting for its dependents' foreground deletion.
+    fn find_by_uid_among_deleting(&self, uid: &str) -> Option<Ref> {
+        let (i, ns, name) = self.uids.get(uid)?;
+        let o = self.api.store.get(&RESOURCES[*i], ns, name)?;
+        (meta::uid(&o) == uid && meta::finalizers(&o).iter().any(|f| f == "foregroundDeletion"))
+            .then(|| (&RESOURCES[*i], ns.clone(), name.clone()))
+    }
+
+    fn clean_namespace(&self, ns_obj: &Value) {
+        let ns = meta::name(ns_obj).to_string();
+        let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
+        if ns_obj.pointer("/status/phase").and_then(Value::as_str) != Some("Terminating") {
+            self.api.set_status_internal(ns_r, "", &ns, |v| v["status"]["phase"] = json!("Terminating"));
+        }
+        for r in RESOURCES.iter().filter(|r| r.namespaced) {
+            let (_, objects) = self.api.store.list(r, Some(&ns));
+            for o in objects {
+                if !meta::is_deleting(&o) {
+                    self.delete(r, &ns, meta::name(&o), Propagation::Background);
+                }
+            }
+        }
+        self.maybe_finish_namespace(&ns);
+    }
+
+    /// A terminating namespace with nothing left in it loses its
+    /// `kubernetes` finalizer and goes away.
+    fn maybe_finish_namespace(&self, ns: &str) {
+        let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
+        let Some(obj) = self.api.store.get(ns_r, "", ns) else { return };
+        if !meta::is_deleting(&obj) {
+            return;
+        }
+        let empty = RESOURCES.iter().filter(|r| r.namespaced).all(|r| self.api.store.list(r, Some(ns)).1.is_empty());
+        if !empty {
+            return;
+        }
+        self.api.finish_namespace(ns);
+    }
+
+    fn delete(&self, r: &'static ResourceType, ns: &str, name: &str, p: Propagation) {
+        let opts = DeleteOptions { propagation: Some(p), ..DeleteOptions::default() };
+        if let Err(e) = self.api.delete_object(r, ns, name, &opts, false)
+            && e.code != 404
+        {
+            tracing::warn!(resource = r.plural, namespace = ns, name, error = %e, "garbage collector cannot delete");
+        }
+    }
+
+    fn modify(&self, (r, ns, name): &Ref, f: impl Fn(&mut Value)) {
+        if let Err(e) = self.api.modify_internal(r, ns, name, f)
+            && e.code != 404
+        {
+            tracing::warn!(resource = r.plural, namespace = ns, name, error = %e, "garbage collector cannot update");
+        }
+    }
+}
+
+fn remove_owner_ref(v: &mut Value, uid: &str) {
+    let m = meta::meta_mut(v);
+    if let Some(Value::Array(refs)) = m.get_mut("ownerReferences") {
+        refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+        if refs.is_empty() {
+            m.remove("ownerReferences");
+        }
+    }
+}

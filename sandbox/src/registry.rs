@@ -1,0 +1,373 @@
+//! The resources the sandbox serves, described as kube-apiserver's discovery
+//! describes them.
+
+use serde_json::Value;
+
+/// A subresource a resource has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sub {
+    Status,
+    Scale,
+    Binding,
+    Eviction,
+}
+
+impl Sub {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sub::Status => "status",
+            Sub::Scale => "scale",
+            Sub::Binding => "binding",
+            Sub::Eviction => "eviction",
+        }
+    }
+}
+
+/// The deletion propagation a resource's dependents get when a delete names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultPropagation {
+    Background,
+    Orphan,
+}
+
+/// One served resource at one group/version.
+#[derive(Debug)]
+pub struct ResourceType {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    /// The plural resource name in URLs.
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    pub subresources: &'static [Sub],
+    /// Whether metadata.generation is kept (set to 1 on create and bumped on spec changes).
+    pub generation: bool,
+    /// Field selectors beyond metadata.name and metadata.namespace.
+    pub fields: &'static [&'static str],
+    pub propagation: DefaultPropagation,
+    /// Whether an update of an absent object creates it.
+    pub create_on_update: bool,
+    /// Whether a delete answers with the deleted object rather than a Status.
+    pub return_deleted_object: bool,
+}
+
+impl ResourceType {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+    }
+
+    pub fn list_kind(&self) -> String {
+        format!("{}List", self.kind)
+    }
+
+    pub fn has(&self, sub: Sub) -> bool {
+        self.subresources.contains(&sub)
+    }
+
+    /// The value of a field selector's field for `obj`, `None` when the
+    /// resource does not support selecting on it.
+    pub fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
+        match field {
+            "metadata.name" => return Some(str_at(obj, &["metadata", "name"])),
+            "metadata.namespace" if self.namespaced => return Some(str_at(obj, &["metadata", "namespace"])),
+            _ => {}
+        }
+        if !self.fields.contains(&field) {
+            return None;
+        }
+        let path: Vec<&str> = field.split('.').collect();
+        let v = at(obj, &path);
+        Some(match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Array(a)) if field == "status.podIPs" => {
+                a.iter().filter_map(|ip| ip.get("ip").and_then(Value::as_str)).collect::<Vec<_>>().join(",")
+            }
+            // Absent booleans select as "false", as upstream's conversion functions do.
+            None if field == "spec.hostNetwork" || field == "spec.unschedulable" => "false".into(),
+            _ => String::new(),
+        })
+    }
+}
+
+pub fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    Some(cur)
+}
+
+pub fn str_at(v: &Value, path: &[&str]) -> String {
+    at(v, path).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+const POD_FIELDS: &[&str] = &[
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.podIPs",
+    "status.nominatedNodeName",
+];
+
+const EVENT_FIELDS: &[&str] = &[
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+];
+
+const NEW_EVENT_FIELDS: &[&str] = &[
+    "regarding.kind",
+    "regarding.namespace",
+    "regarding.name",
+    "regarding.uid",
+    "regarding.apiVersion",
+    "regarding.resourceVersion",
+    "regarding.fieldPath",
+    "reason",
+    "reportingController",
+    "type",
+];
+
+const fn rt(group: &'static str, version: &'static str, kind: &'static str, plural: &'static str, singular: &'static str) -> ResourceType {
+    ResourceType {
+        group,
+        version,
+        kind,
+        plural,
+        singular,
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+        generation: false,
+        fields: &[],
+        propagation: DefaultPropagation::Background,
+        create_on_update: false,
+        return_deleted_object: false,
+    }
+}
+
+const ALL: &[&str] = &["all"];
+
+/// Every resource the sandbox serves, in discovery order.
+pub static RESOURCES: &[ResourceType] = &[
+    ResourceType {
+        namespaced: false,
+        short_names: &["ns"],
+        subresources: &[Sub::Status],
+        fields: &["status.phase"],
+        ..rt("", "v1", "Namespace", "namespaces", "namespace")
+    },
+    ResourceType {
+        short_names: &["po"],
+        categories: ALL,
+        subresources: &[Sub::Status, Sub::Binding, Sub::Eviction],
+        generation: true,
+        fields: POD_FIELDS,
+        return_deleted_object: true,
+        ..rt("", "v1", "Pod", "pods", "pod")
+    },
+    ResourceType {
+        namespaced: false,
+        short_names: &["no"],
+        subresources: &[Sub::Status],
+        fields: &["spec.unschedulable"],
+        ..rt("", "v1", "Node", "nodes", "node")
+    },
+    ResourceType {
+        short_names: &["svc"],
+        categories: ALL,
+        subresources: &[Sub::Status],
+        return_deleted_object: true,
+        ..rt("", "v1", "Service", "services", "service")
+    },
+    ResourceType { short_names: &["ep"], create_on_update: true, ..rt("", "v1", "Endpoints", "endpoints", "endpoints") },
+    ResourceType { short_names: &["cm"], ..rt("", "v1", "ConfigMap", "configmaps", "configmap") },
+    ResourceType { fields: &["type"], ..rt("", "v1", "Secret", "secrets", "secret") },
+    ResourceType { short_names: &["sa"], ..rt("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount") },
+    ResourceType { short_names: &["ev"], fields: EVENT_FIELDS, create_on_update: true, ..rt("", "v1", "Event", "events", "event") },
+    ResourceType { short_names: &["limits"], ..rt("", "v1", "LimitRange", "limitranges", "limitrange") },
+    ResourceType {
+        short_names: &["quota"],
+        subresources: &[Sub::Status],
+        ..rt("", "v1", "ResourceQuota", "resourcequotas", "resourcequota")
+    },
+    ResourceType {
+        short_names: &["pvc"],
+        subresources: &[Sub::Status],
+        ..rt("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim")
+    },
+    ResourceType { ..rt("", "v1", "PodTemplate", "podtemplates", "podtemplate") },
+    ResourceType {
+        short_names: &["deploy"],
+        categories: ALL,
+        subresources: &[Sub::Status, Sub::Scale],
+        generation: true,
+        ..rt("apps", "v1", "Deployment", "deployments", "deployment")
+    },
+    ResourceType {
+        short_names: &["rs"],
+        categories: ALL,
+        subresources: &[Sub::Status, Sub::Scale],
+        generation: true,
+        fields: &["status.replicas"],
+        ..rt("apps", "v1", "ReplicaSet", "replicasets", "replicaset")
+    },
+    ResourceType {
+        short_names: &["ds"],
+        categories: ALL,
+        subresources: &[Sub::Status],
+        generation: true,
+        ..rt("apps", "v1", "DaemonSet", "daemonsets", "daemonset")
+    },
+    ResourceType {
+        short_names: &["sts"],
+        categories: ALL,
+        subresources: &[Sub::Status, Sub::Scale],
+        generation: true,
+        ..rt("apps", "v1", "StatefulSet", "statefulsets", "statefulset")
+    },
+    ResourceType { ..rt("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision") },
+    ResourceType {
+        categories: ALL,
+        subresources: &[Sub::Status],
+        generation: true,
+        fields: &["status.successful"],
+        propagation: DefaultPropagation::Orphan,
+        ..rt("batch", "v1", "Job", "jobs", "job")
+    },
+    ResourceType {
+        short_names: &["cj"],
+        categories: ALL,
+        subresources: &[Sub::Status],
+        generation: true,
+        ..rt("batch", "v1", "CronJob", "cronjobs", "cronjob")
+    },
+    ResourceType {
+        short_names: &["hpa"],
+        categories: ALL,
+        subresources: &[Sub::Status],
+        generation: true,
+        ..rt("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler")
+    },
+    ResourceType { create_on_update: true, ..rt("coordination.k8s.io", "v1", "Lease", "leases", "lease") },
+    ResourceType {
+        short_names: &["ev"],
+        fields: NEW_EVENT_FIELDS,
+        create_on_update: true,
+        ..rt("events.k8s.io", "v1", "Event", "events", "event")
+    },
+    ResourceType {
+        short_names: &["pdb"],
+        subresources: &[Sub::Status],
+        generation: true,
+        ..rt("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget")
+    },
+    ResourceType {
+        namespaced: false,
+        short_names: &["pc"],
+        ..rt("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass")
+    },
+    ResourceType { ..rt("rbac.authorization.k8s.io", "v1", "Role", "roles", "role") },
+    ResourceType { ..rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding") },
+    ResourceType { namespaced: false, ..rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole") },
+    ResourceType {
+        namespaced: false,
+        ..rt("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding")
+    },
+    ResourceType {
+        namespaced: false,
+        categories: &["api-extensions"],
+        generation: true,
+        ..rt(
+            "admissionregistration.k8s.io",
+            "v1",
+            "MutatingWebhookConfiguration",
+            "mutatingwebhookconfigurations",
+            "mutatingwebhookconfiguration",
+        )
+    },
+    ResourceType {
+        namespaced: false,
+        categories: &["api-extensions"],
+        generation: true,
+        ..rt(
+            "admissionregistration.k8s.io",
+            "v1",
+            "ValidatingWebhookConfiguration",
+            "validatingwebhookconfigurations",
+            "validatingwebhookconfiguration",
+        )
+    },
+];
+
+/// Finds a served resource by group, version and plural name.
+pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
+    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// Finds a served resource by group, version and kind.
+pub fn find_kind(group: &str, version: &str, kind: &str) -> Option<&'static ResourceType> {
+    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.kind == kind)
+}
+
+/// The served group/versions, in discovery order, core first.
+pub fn group_versions() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in RESOURCES {
+        if !out.contains(&(r.group, r.version)) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
+}
+
+/// Verbs of a resource, as discovery lists them.
+pub fn verbs(_r: &ResourceType) -> Vec<&'static str> {
+    vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_resource_is_unique() {
+        for (i, a) in RESOURCES.iter().enumerate() {
+            for b in &RESOURCES[i + 1..] {
+                assert!(!(a.group == b.group && a.version == b.version && a.plural == b.plural), "{} twice", a.plural);
+            }
+        }
+    }
+
+    #[test]
+    fn pod_field_selectors() {
+        let pods = find("", "v1", "pods").unwrap();
+        let p = json!({"metadata": {"name": "a", "namespace": "n"}, "spec": {"nodeName": "x"}, "status": {"phase": "Running"}});
+        assert_eq!(pods.field_value(&p, "spec.nodeName").as_deref(), Some("x"));
+        assert_eq!(pods.field_value(&p, "status.phase").as_deref(), Some("Running"));
+        assert_eq!(pods.field_value(&p, "spec.hostNetwork").as_deref(), Some("false"));
+        assert_eq!(pods.field_value(&p, "status.podIP").as_deref(), Some(""));
+        assert_eq!(pods.field_value(&p, "spec.bogus"), None);
+        let ns = find("", "v1", "namespaces").unwrap();
+        assert_eq!(ns.field_value(&p, "metadata.namespace"), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! Shared helpers for the sandbox conformance tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use kube::Client;
+use rudder_sandbox::Sandbox;
+use serde_json::Value;
+
+pub async fn start() -> (Sandbox, Client) {
+    let s = Sandbox::start().await.expect("sandbox starts");
+    let c = s.client().expect("client");
+    (s, c)
+}
+
+/// A client that does not retry 429/503/504 by itself (kube-rs's default
+/// client does), for tests that expect those answers.
+pub fn no_retry(s: &Sandbox) -> Client {
+    let mut cfg = kube::Config::new(s.url().parse().expect("url"));
+    cfg.default_namespace = "default".into();
+    cfg.default_retry = false;
+    Client::try_from(cfg).expect("client")
+}
+
+/// A raw request: (status code, body as JSON, or as a string if not JSON).
+pub async fn raw(client: &Client, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", content_type)
+        .body(body.as_bytes().to_vec())
+        .expect("request");
+    let resp = client.send(req.map(kube::client::Body::from)).await.expect("response");
+    let code = resp.status().as_u16();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.expect("body").to_bytes();
+    let v = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (code, v)
+}
+
+/// Waits until `f` returns Some, or panics after `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The error a kube call failed with, as the API's Status.
+pub fn status(e: kube::Error) -> kube::core::Status {
+    match e {
+        kube::Error::Api(s) => *s,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}

@@ -1,0 +1,1 @@
+//! The Rudder scheduler. Not implemented yet: see the issue tracker.
