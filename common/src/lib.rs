@@ -1,3 +1,4 @@
 //! rudder-common: the runtime every Rudder binary shares.
 
+pub mod field;
 pub mod selector;

@@ -20,144 +20,14 @@
 #![warn(missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::hash::BuildHasher;
 use std::str::FromStr;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
-// ---------------------------------------------------------------------------
-// Field errors
-// ---------------------------------------------------------------------------
-
-/// The kind of a [`FieldError`] (upstream `field.ErrorType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FieldErrorType {
-    /// A malformed value (`FieldValueInvalid`, "Invalid value").
-    Invalid,
-    /// A required value that is missing (`FieldValueRequired`, "Required value").
-    Required,
-    /// A value that is not allowed here (`FieldValueForbidden`, "Forbidden").
-    Forbidden,
-    /// A value outside an enumeration (`FieldValueNotSupported`, "Unsupported value").
-    NotSupported,
-}
-
-impl FieldErrorType {
-    /// The machine readable reason, as used for `StatusCause.reason`
-    /// (for example `FieldValueInvalid`).
-    pub fn reason(self) -> &'static str {
-        match self {
-            FieldErrorType::Invalid => "FieldValueInvalid",
-            FieldErrorType::Required => "FieldValueRequired",
-            FieldErrorType::Forbidden => "FieldValueForbidden",
-            FieldErrorType::NotSupported => "FieldValueNotSupported",
-        }
-    }
-
-    /// The human readable form used in messages (for example `Invalid value`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldErrorType::Invalid => "Invalid value",
-            FieldErrorType::Required => "Required value",
-            FieldErrorType::Forbidden => "Forbidden",
-            FieldErrorType::NotSupported => "Unsupported value",
-        }
-    }
-}
-
-impl fmt::Display for FieldErrorType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A validation error attached to a field path (upstream `field.Error`).
-///
-/// `Display` renders `<field>: <body>`, exactly like upstream's `Error()`;
-/// [`FieldError::body`] is upstream's `ErrorBody()`, which is what an API
-/// server puts into `StatusCause.message` (with `field` in
-/// `StatusCause.field` and [`FieldErrorType::reason`] in `StatusCause.reason`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FieldError {
-    /// The path of the offending field, e.g. `spec.selector.matchLabels`.
-    pub field: String,
-    /// What kind of error this is.
-    pub error_type: FieldErrorType,
-    /// The offending value, already rendered the way upstream prints it
-    /// (Go-quoted for strings, JSON for lists and enum-like strings), or
-    /// `None` when the error type does not print a value.
-    pub bad_value: Option<String>,
-    /// Free-form detail, may be empty.
-    pub detail: String,
-}
-
-impl FieldError {
-    /// An `Invalid value` error for a string value (rendered Go-quoted).
-    pub fn invalid(field: impl Into<String>, value: &str, detail: impl Into<String>) -> Self {
-        FieldError { field: field.into(), error_type: FieldErrorType::Invalid, bad_value: Some(go_quote(value)), detail: detail.into() }
-    }
-
-    /// A `Required value` error.
-    pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { field: field.into(), error_type: FieldErrorType::Required, bad_value: None, detail: detail.into() }
-    }
-
-    /// A `Forbidden` error.
-    pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { field: field.into(), error_type: FieldErrorType::Forbidden, bad_value: None, detail: detail.into() }
-    }
-
-    fn invalid_rendered(field: String, rendered: String, detail: impl Into<String>) -> Self {
-        FieldError { field, error_type: FieldErrorType::Invalid, bad_value: Some(rendered), detail: detail.into() }
-    }
-
-    /// The message without the field name (upstream `ErrorBody()`), e.g.
-    /// `Invalid value: "a b": a valid label must be ...`.
-    pub fn body(&self) -> String {
-        let mut s = String::from(self.error_type.as_str());
-        match self.error_type {
-            FieldErrorType::Required | FieldErrorType::Forbidden => {}
-            FieldErrorType::Invalid | FieldErrorType::NotSupported => {
-                if let Some(v) = &self.bad_value {
-                    s.push_str(": ");
-                    s.push_str(v);
-                }
-            }
-        }
-        if !self.detail.is_empty() {
-            s.push_str(": ");
-            s.push_str(&self.detail);
-        }
-        s
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.body())
-    }
-}
-
-impl std::error::Error for FieldError {}
-
-/// Renders a list of field errors the way upstream's aggregate error does:
-/// duplicates removed, a single message as is, several as `[a, b]`.
-fn aggregate_message(errs: &[FieldError]) -> String {
-    let mut seen = BTreeSet::new();
-    let mut msgs = Vec::new();
-    for e in errs {
-        let m = e.to_string();
-        if seen.insert(m.clone()) {
-            msgs.push(m);
-        }
-    }
-    match msgs.len() {
-        0 => String::new(),
-        1 => msgs.pop().unwrap_or_default(),
-        _ => format!("[{}]", msgs.join(", ")),
-    }
-}
+pub use crate::field::{FieldError, FieldErrorType};
+use crate::field::{FieldPath, Rendered, aggregate_message, go_quote, json_string, json_string_list};
 
 /// The error returned when a selector cannot be parsed or built.
 ///
@@ -193,140 +63,6 @@ impl SelectorError {
     /// validation; empty for pure syntax errors.
     pub fn field_errors(&self) -> &[FieldError] {
         &self.field_errors
-    }
-}
-
-/// A field path as upstream's `*field.Path`; `None` is the nil path.
-#[derive(Debug, Clone, Default)]
-struct FieldPath(Option<String>);
-
-impl FieldPath {
-    fn root(name: &str) -> Self {
-        if name.is_empty() { FieldPath(None) } else { FieldPath(Some(name.to_string())) }
-    }
-
-    fn child(&self, name: &str) -> Self {
-        match &self.0 {
-            None => FieldPath(Some(name.to_string())),
-            Some(p) => FieldPath(Some(format!("{p}.{name}"))),
-        }
-    }
-
-    fn subscript(&self, index: &str) -> Self {
-        match &self.0 {
-            None => FieldPath(Some(format!("[{index}]"))),
-            Some(p) => FieldPath(Some(format!("{p}[{index}]"))),
-        }
-    }
-
-    fn index(&self, i: usize) -> Self {
-        self.subscript(&i.to_string())
-    }
-
-    fn render(&self) -> String {
-        match &self.0 {
-            None => "<nil>".to_string(),
-            Some(p) => p.clone(),
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Value rendering (Go %q and encoding/json)
-// ---------------------------------------------------------------------------
-
-/// Approximates Go's `unicode.IsPrint` (exact for ASCII).
-fn go_is_print(c: char) -> bool {
-    if c.is_ascii() {
-        return (' '..='~').contains(&c);
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    let u = c as u32;
-    // Format characters and private use areas are not printable in Go.
-    !matches!(u,
-        0x00AD
-        | 0x0600..=0x0605
-        | 0x061C
-        | 0x06DD
-        | 0x070F
-        | 0x180E
-        | 0x200B..=0x200F
-        | 0x202A..=0x202E
-        | 0x2060..=0x206F
-        | 0xE000..=0xF8FF
-        | 0xFEFF
-        | 0xFFF9..=0xFFFB
-        | 0xFFFE..=0xFFFF
-        | 0xF0000..=0x10FFFF)
-}
-
-/// Quotes a string like Go's `%q` / `strconv.Quote`.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if go_is_print(c) => out.push(c),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Encodes a string like Go's `encoding/json` (HTML escaping on).
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Encodes a string list like Go's `encoding/json`; `None` is a nil slice.
-fn json_string_list(values: Option<&[String]>) -> String {
-    match values {
-        None => "null".to_string(),
-        Some(vs) => {
-            let items: Vec<String> = vs.iter().map(|v| json_string(v)).collect();
-            format!("[{}]", items.join(","))
-        }
     }
 }
 
@@ -410,6 +146,50 @@ pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
     }
     if !is_dns1123_subdomain_syntax(value) {
         errs.push(regex_error(DNS1123_SUBDOMAIN_ERR_MSG, DNS1123_SUBDOMAIN_FMT, &["example.com"]));
+    }
+    errs
+}
+
+const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+const DNS1123_LABEL_ERR_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
+const DNS1035_LABEL_FMT: &str = "[a-z]([-a-z0-9]*[a-z0-9])?";
+const DNS1035_LABEL_ERR_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
+/// The maximum length of a DNS label, in bytes.
+pub const DNS_LABEL_MAX_LENGTH: usize = 63;
+
+fn is_dns_label_syntax(s: &str, first_alpha: bool) -> bool {
+    let b = s.as_bytes();
+    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) => {
+            (if first_alpha { first.is_ascii_lowercase() } else { edge(first) }) && edge(last) && b.iter().all(|c| edge(c) || *c == b'-')
+        }
+        _ => false,
+    }
+}
+
+/// Checks a DNS (RFC 1123) label, returning upstream's messages for every
+/// problem found (upstream `content.IsDNS1123Label`); empty means valid.
+pub fn is_dns1123_label(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.len() > DNS_LABEL_MAX_LENGTH {
+        errs.push(max_len_error(DNS_LABEL_MAX_LENGTH));
+    }
+    if !is_dns_label_syntax(value, false) {
+        errs.push(regex_error(DNS1123_LABEL_ERR_MSG, DNS1123_LABEL_FMT, &["my-name", "123-abc"]));
+    }
+    errs
+}
+
+/// Checks a DNS-1035 label (a DNS label that starts with a letter), as
+/// upstream `content.IsDNS1035Label`; empty means valid.
+pub fn is_dns1035_label(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.len() > DNS_LABEL_MAX_LENGTH {
+        errs.push(max_len_error(DNS_LABEL_MAX_LENGTH));
+    }
+    if !is_dns_label_syntax(value, true) {
+        errs.push(regex_error(DNS1035_LABEL_ERR_MSG, DNS1035_LABEL_FMT, &["my-name", "abc-123"]));
     }
     errs
 }
@@ -593,7 +373,7 @@ impl Requirement {
     /// `gt`/`lt` exactly one integer, and every value must be a valid label
     /// value. The values are kept in the given order.
     pub fn new(key: impl Into<String>, operator: Operator, values: Vec<String>) -> Result<Requirement, SelectorError> {
-        new_requirement(key.into(), operator, values, false, &FieldPath(None))
+        new_requirement(key.into(), operator, values, false, &FieldPath::default())
     }
 
     /// Reports whether the requirement matches the labels.
@@ -693,36 +473,36 @@ fn new_requirement(
     match operator {
         Operator::In | Operator::NotIn => {
             if values.is_empty() {
-                errs.push(FieldError::invalid_rendered(
+                errs.push(FieldError::invalid(
                     value_path.render(),
-                    rendered_values(),
+                    Rendered(rendered_values()),
                     "for 'in', 'notin' operators, values set can't be empty",
                 ));
             }
         }
         Operator::Equals | Operator::DoubleEquals | Operator::NotEquals => {
             if values.len() != 1 {
-                errs.push(FieldError::invalid_rendered(
+                errs.push(FieldError::invalid(
                     value_path.render(),
-                    rendered_values(),
+                    Rendered(rendered_values()),
                     "exact-match compatibility requires one single value",
                 ));
             }
         }
         Operator::Exists | Operator::DoesNotExist => {
             if !values.is_empty() {
-                errs.push(FieldError::invalid_rendered(
+                errs.push(FieldError::invalid(
                     value_path.render(),
-                    rendered_values(),
+                    Rendered(rendered_values()),
                     "values set must be empty for exists and does not exist",
                 ));
             }
         }
         Operator::GreaterThan | Operator::LessThan => {
             if values.len() != 1 {
-                errs.push(FieldError::invalid_rendered(
+                errs.push(FieldError::invalid(
                     value_path.render(),
-                    rendered_values(),
+                    Rendered(rendered_values()),
                     "for 'Gt', 'Lt' operators, exactly one value is required",
                 ));
             }
@@ -740,7 +520,7 @@ fn new_requirement(
     for (i, v) in values.iter().enumerate() {
         let value_errs = is_label_value(v);
         if !value_errs.is_empty() {
-            errs.push(FieldError::invalid(value_path.index(i).subscript(&key).render(), v, value_errs.join("; ")));
+            errs.push(FieldError::invalid(value_path.index(i).key(&key).render(), v, value_errs.join("; ")));
         }
     }
     if !errs.is_empty() {
@@ -838,7 +618,7 @@ impl Selector {
         }
         let mut reqs = Vec::new();
         for (k, v) in match_labels.into_iter().flatten() {
-            reqs.push(new_requirement(k.clone(), Operator::Equals, vec![v.clone()], false, &FieldPath(None))?);
+            reqs.push(new_requirement(k.clone(), Operator::Equals, vec![v.clone()], false, &FieldPath::default())?);
         }
         for expr in match_expressions {
             let op = match expr.operator.as_str() {
@@ -850,7 +630,7 @@ impl Selector {
                     return Err(SelectorError::msg(format!("{} is not a valid label selector operator", go_quote(other))));
                 }
             };
-            reqs.push(new_requirement(expr.key.clone(), op, expr.values.clone().unwrap_or_default(), true, &FieldPath(None))?);
+            reqs.push(new_requirement(expr.key.clone(), op, expr.values.clone().unwrap_or_default(), true, &FieldPath::default())?);
         }
         Ok(Selector::from_requirements(reqs))
     }
@@ -1141,14 +921,14 @@ impl Parser {
     fn parse_requirement(&mut self) -> Result<Requirement, SelectorError> {
         let (key, inferred) = self.parse_key_and_infer_operator()?;
         if let Some(op @ (Operator::Exists | Operator::DoesNotExist)) = inferred {
-            return new_requirement(key, op, Vec::new(), false, &FieldPath(None));
+            return new_requirement(key, op, Vec::new(), false, &FieldPath::default());
         }
         let op = self.parse_operator()?;
         let values = match op {
             Operator::In | Operator::NotIn => self.parse_values()?,
             _ => self.parse_exact_value()?,
         };
-        new_requirement(key, op, values.into_iter().collect(), false, &FieldPath(None))
+        new_requirement(key, op, values.into_iter().collect(), false, &FieldPath::default())
     }
 
     fn parse_key_and_infer_operator(&mut self) -> Result<(String, Option<Operator>), SelectorError> {
@@ -1163,7 +943,11 @@ impl Parser {
         }
         let key_errs = is_label_key(&lit);
         if !key_errs.is_empty() {
-            return Err(SelectorError::from_field_errors(vec![FieldError::invalid(FieldPath(None).render(), &lit, key_errs.join("; "))]));
+            return Err(SelectorError::from_field_errors(vec![FieldError::invalid(
+                FieldPath::default().render(),
+                &lit,
+                key_errs.join("; "),
+            )]));
         }
         let (t, _) = self.lookahead(Context::Values);
         if (t == Token::EndOfString || t == Token::Comma) && op != Some(Operator::DoesNotExist) {
@@ -1332,9 +1116,9 @@ fn validate_requirement_at(req: &LabelSelectorRequirement, options: LabelSelecto
         }
         other => {
             if !options.allow_unknown_operator_in_requirement {
-                errs.push(FieldError::invalid_rendered(
+                errs.push(FieldError::invalid(
                     path.child("operator").render(),
-                    json_string(other),
+                    Rendered(json_string(other)),
                     "not a valid selector operator",
                 ));
             }
@@ -1342,7 +1126,7 @@ fn validate_requirement_at(req: &LabelSelectorRequirement, options: LabelSelecto
     }
     let key_path = path.child("key").render();
     for msg in is_label_key(&req.key) {
-        errs.push(FieldError::invalid(key_path.clone(), &req.key, msg));
+        errs.push(FieldError::invalid(key_path.clone(), req.key.as_str(), msg));
     }
     if !options.allow_invalid_label_value_in_selector {
         for (i, v) in values.iter().enumerate() {

@@ -3,125 +3,7 @@
 
 use serde_json::{Value, json};
 
-/// The kind of a field error, as upstream's `field.ErrorType`. The string is
-/// the Status cause `reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CauseType {
-    NotFound,
-    Required,
-    Duplicate,
-    Invalid,
-    NotSupported,
-    Forbidden,
-    TooLong,
-    TooMany,
-    Internal,
-    TypeInvalid,
-}
-
-impl CauseType {
-    /// The Status cause `reason`.
-    pub fn reason(self) -> &'static str {
-        match self {
-            CauseType::NotFound => "FieldValueNotFound",
-            CauseType::Required => "FieldValueRequired",
-            CauseType::Duplicate => "FieldValueDuplicate",
-            CauseType::Invalid => "FieldValueInvalid",
-            CauseType::NotSupported => "FieldValueNotSupported",
-            CauseType::Forbidden => "FieldValueForbidden",
-            CauseType::TooLong => "FieldValueTooLong",
-            CauseType::TooMany => "FieldValueTooMany",
-            CauseType::Internal => "InternalError",
-            CauseType::TypeInvalid => "FieldValueTypeInvalid",
-        }
-    }
-
-    /// The words upstream puts before the detail ("Required value", ...).
-    fn words(self) -> &'static str {
-        match self {
-            CauseType::NotFound => "Not found",
-            CauseType::Required => "Required value",
-            CauseType::Duplicate => "Duplicate value",
-            CauseType::Invalid => "Invalid value",
-            CauseType::NotSupported => "Unsupported value",
-            CauseType::Forbidden => "Forbidden",
-            CauseType::TooLong => "Too long",
-            CauseType::TooMany => "Too many",
-            CauseType::Internal => "Internal error",
-            CauseType::TypeInvalid => "Invalid value",
-        }
-    }
-}
-
-/// One field error, as upstream's `field.Error`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldError {
-    pub kind: CauseType,
-    /// The field path, `spec.containers[0].name`.
-    pub field: String,
-    /// The offending value, when upstream prints it.
-    pub value: Option<Value>,
-    pub detail: String,
-}
-
-impl FieldError {
-    pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: CauseType::Required, field: field.into(), value: None, detail: detail.into() }
-    }
-
-    pub fn invalid(field: impl Into<String>, value: impl Into<Value>, detail: impl Into<String>) -> Self {
-        Self { kind: CauseType::Invalid, field: field.into(), value: Some(value.into()), detail: detail.into() }
-    }
-
-    pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: CauseType::Forbidden, field: field.into(), value: None, detail: detail.into() }
-    }
-
-    pub fn duplicate(field: impl Into<String>, value: impl Into<Value>) -> Self {
-        Self { kind: CauseType::Duplicate, field: field.into(), value: Some(value.into()), detail: String::new() }
-    }
-
-    /// `valid` lists the supported values, printed quoted as upstream does.
-    pub fn not_supported(field: impl Into<String>, value: impl Into<Value>, valid: &[&str]) -> Self {
-        let quoted: Vec<String> = valid.iter().map(|v| format!("\"{v}\"")).collect();
-        Self {
-            kind: CauseType::NotSupported,
-            field: field.into(),
-            value: Some(value.into()),
-            detail: format!("supported values: {}", quoted.join(", ")),
-        }
-    }
-
-    /// The cause message without the field: `Invalid value: "x": detail`.
-    pub fn body(&self) -> String {
-        let mut s = self.kind.words().to_string();
-        if let Some(v) = &self.value
-            && matches!(self.kind, CauseType::Invalid | CauseType::NotSupported | CauseType::Duplicate | CauseType::TypeInvalid)
-        {
-            s.push_str(": ");
-            s.push_str(&render_value(v));
-        }
-        if !self.detail.is_empty() {
-            s.push_str(": ");
-            s.push_str(&self.detail);
-        }
-        s
-    }
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.body())
-    }
-}
-
-fn render_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("{s:?}"),
-        Value::Null => "null".into(),
-        other => other.to_string(),
-    }
-}
+pub use rudder_common::field::{FieldError, FieldErrorType};
 
 /// An API error, rendered as a Status.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,13 +89,9 @@ impl ApiError {
 
     /// 422 Invalid with field causes. `kind` is the object's Kind.
     pub fn invalid(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
-        let list = if errors.len() == 1 {
-            errors[0].to_string()
-        } else {
-            format!("[{}]", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", "))
-        };
+        let list = rudder_common::field::aggregate_message(errors);
         let causes: Vec<Value> =
-            errors.iter().map(|e| json!({ "reason": e.kind.reason(), "message": e.body(), "field": e.field })).collect();
+            errors.iter().map(|e| json!({ "reason": e.error_type.reason(), "message": e.body(), "field": e.field })).collect();
         let mut d = details(group, kind, name);
         d["causes"] = Value::Array(causes);
         Self {

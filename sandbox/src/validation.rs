@@ -1,4 +1,1490 @@
-// TEMPORARY stub until the real module lands. Not to be committed.
-pub fn validate(_g: &str, _v: &str, _k: &str, _o: &serde_json::Value, _old: Option<&serde_json::Value>) -> Vec<crate::status::FieldError> {
-    Vec::new()
+//! Validation as kube-apiserver v1.36 does it on create and update, for the
+//! kinds Rudder's controllers and their users rely on: object metadata,
+//! pods and pod templates, the apps/v1 workloads, Jobs, CronJobs, HPAs,
+//! Namespaces, Services, ConfigMaps, Secrets, PodDisruptionBudgets,
+//! PriorityClasses and Leases.
+//!
+//! Objects arrive already defaulted (and so known to decode into the typed
+//! structs); validation reads them as JSON, so that a missing field and an
+//! empty one stay apart as they do for upstream. Messages follow upstream's
+//! wording (`pkg/apis/*/validation`), because clients match on them; a value
+//! upstream prints with Go's `%#v` is rendered in that form.
+//!
+//! What is not validated here is accepted as stored; kinds with no rules of
+//! their own get the metadata checks only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rudder_common::field::{FieldError, FieldPath, Rendered, go_quote};
+use rudder_common::selector::{
+    Selector, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_key, validate_label_selector, validate_labels,
+};
+use serde_json::Value;
+
+use crate::defaults::quantity::{self, Qty};
+
+type Errs = Vec<FieldError>;
+
+/// Validates `obj` of (group, version, kind); `old` is the stored object on
+/// update. Empty means valid.
+pub fn validate(group: &str, version: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Errs {
+    let mut e = Errs::new();
+    let name_rule = name_rule(group, kind);
+    meta(obj, name_rule, &mut e);
+    if let Some(old) = old {
+        meta_update(obj, old, &mut e);
+    }
+    let spec = FieldPath::root("spec");
+    match (group, kind) {
+        ("", "Pod") => {
+            pod_spec(get(obj, "spec"), &spec, &mut e);
+            if let Some(old) = old {
+                pod_update(obj, old, &mut e);
+            }
+        }
+        ("", "PodTemplate") => pod_template(get(obj, "template"), &FieldPath::root("template"), &mut e),
+        ("", "Namespace") => {}
+        ("", "Service") => service(obj, &mut e),
+        ("", "ConfigMap") => config_map(obj, &mut e),
+        ("", "Secret") => secret(obj, old, &mut e),
+        ("apps", "Deployment") => {
+            deployment(obj, &mut e);
+            immutable_selector(obj, old, &mut e);
+        }
+        ("apps", "ReplicaSet") => {
+            replica_set(obj, &mut e);
+            immutable_selector(obj, old, &mut e);
+        }
+        ("apps", "DaemonSet") => {
+            daemon_set(obj, &mut e);
+            immutable_selector(obj, old, &mut e);
+        }
+        ("apps", "StatefulSet") => {
+            stateful_set(obj, &mut e);
+            immutable_selector(obj, old, &mut e);
+        }
+        ("batch", "Job") => {
+            job_spec(get(obj, "spec"), &spec, &mut e);
+            if let Some(old) = old {
+                job_update(obj, old, &mut e);
+            }
+        }
+        ("batch", "CronJob") => cron_job(obj, &mut e),
+        ("autoscaling", "HorizontalPodAutoscaler") => hpa(version, obj, &mut e),
+        ("policy", "PodDisruptionBudget") => pdb(obj, &mut e),
+        ("scheduling.k8s.io", "PriorityClass") => priority_class(obj, old, &mut e),
+        ("coordination.k8s.io", "Lease") => lease(obj, &mut e),
+        _ => {}
+    }
+    e
+}
+
+// ---------------------------------------------------------------------------
+// JSON access
+
+fn get<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v.get(key).unwrap_or(&Value::Null)
+}
+
+fn at<'a>(v: &'a Value, ptr: &str) -> &'a Value {
+    v.pointer(ptr).unwrap_or(&Value::Null)
+}
+
+fn str_of(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn items(v: &Value) -> &[Value] {
+    v.as_array().map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn string_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), str_of(v).to_string())).collect()).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// Go renderings of values upstream prints with %#v
+
+fn go_string_map(m: &BTreeMap<String, String>) -> String {
+    if m.is_empty() {
+        return "map[string]string(nil)".into();
+    }
+    let body: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", go_quote(k), go_quote(v))).collect();
+    format!("map[string]string{{{}}}", body.join(", "))
+}
+
+fn go_strings(v: &Value) -> String {
+    match v.as_array() {
+        None => "[]string(nil)".into(),
+        Some(a) => format!("[]string{{{}}}", a.iter().map(|s| go_quote(str_of(s))).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// A `*metav1.LabelSelector` as `%#v` prints it (upstream dereferences the pointer).
+fn go_selector(sel: &Value) -> Rendered {
+    if sel.is_null() {
+        return Rendered("null".into());
+    }
+    let labels = if get(sel, "matchLabels").is_null() {
+        "map[string]string(nil)".into()
+    } else {
+        go_string_map(&string_map(get(sel, "matchLabels")))
+    };
+    let exprs = match get(sel, "matchExpressions").as_array() {
+        None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
+        Some(a) => {
+            let reqs: Vec<String> = a
+                .iter()
+                .map(|r| {
+                    format!(
+                        "v1.LabelSelectorRequirement{{Key:{}, Operator:{}, Values:{}}}",
+                        go_quote(str_of(get(r, "key"))),
+                        go_quote(str_of(get(r, "operator"))),
+                        go_strings(get(r, "values"))
+                    )
+                })
+                .collect();
+            format!("[]v1.LabelSelectorRequirement{{{}}}", reqs.join(", "))
+        }
+    };
+    Rendered(format!("v1.LabelSelector{{MatchLabels:{labels}, MatchExpressions:{exprs}}}"))
+}
+
+/// An `intstr.IntOrString` as `%#v` prints it.
+fn go_int_or_string(v: &Value) -> Rendered {
+    match v {
+        Value::String(s) => Rendered(format!("intstr.IntOrString{{Type:1, IntVal:0, StrVal:{}}}", go_quote(s))),
+        other => Rendered(format!("intstr.IntOrString{{Type:0, IntVal:{}, StrVal:\"\"}}", other.as_i64().unwrap_or(0))),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// common field rules
+
+const NONNEGATIVE: &str = "must be greater than or equal to 0";
+const IMMUTABLE: &str = "field is immutable";
+
+fn nonnegative(v: &Value, path: &FieldPath, e: &mut Errs) {
+    if let Some(n) = v.as_i64()
+        && n < 0
+    {
+        e.push(FieldError::invalid(path, n, NONNEGATIVE));
+    }
+}
+
+fn positive(v: &Value, path: &FieldPath, e: &mut Errs) {
+    if let Some(n) = v.as_i64()
+        && n <= 0
+    {
+        e.push(FieldError::invalid(path, n, "must be greater than 0"));
+    }
+}
+
+fn names_errs(path: &FieldPath, value: &str, msgs: Vec<String>, e: &mut Errs) {
+    for m in msgs {
+        e.push(FieldError::invalid(path, value, m));
+    }
+}
+
+fn qualified_name(v: &str, path: &FieldPath, e: &mut Errs) {
+    names_errs(path, v, is_label_key(v), e);
+}
+
+/// `^[0-9]+%$` (upstream `IsValidPercent`).
+fn is_percent(s: &str) -> bool {
+    s.strip_suffix('%').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Upstream `ValidatePositiveIntOrPercent`.
+fn int_or_percent(v: &Value, path: &FieldPath, e: &mut Errs) {
+    match v {
+        Value::String(s) if !is_percent(s) => {
+            e.push(FieldError::invalid(path, s.as_str(), "must be an integer or percentage (e.g '5%')"));
+        }
+        Value::Number(_) => nonnegative(v, path, e),
+        _ => {}
+    }
+}
+
+/// The integer or percentage of an int-or-string (upstream `getIntOrPercentValue`).
+fn int_or_percent_value(v: &Value) -> i64 {
+    match v {
+        Value::String(s) => s.trim_end_matches('%').parse().unwrap_or(0),
+        other => other.as_i64().unwrap_or(0),
+    }
+}
+
+fn not_more_than_100_percent(v: &Value, path: &FieldPath, e: &mut Errs) {
+    if let Value::String(s) = v
+        && is_percent(s)
+        && int_or_percent_value(v) > 100
+    {
+        e.push(FieldError::invalid(path, s.as_str(), "must not be greater than 100%"));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// metadata
+
+/// How a kind's names are checked (upstream's `ValidateNameFunc`s).
+#[derive(Clone, Copy)]
+enum NameRule {
+    Subdomain,
+    Label,
+    Dns1035,
+    PathSegment,
+}
+
+fn name_rule(group: &str, kind: &str) -> NameRule {
+    match (group, kind) {
+        ("", "Namespace") => NameRule::Label,
+        ("", "Service") => NameRule::Dns1035,
+        ("rbac.authorization.k8s.io", _) => NameRule::PathSegment,
+        _ => NameRule::Subdomain,
+    }
+}
+
+fn check_name(rule: NameRule, name: &str, prefix: bool) -> Vec<String> {
+    // A generateName prefix is checked as a name with its trailing dash cut.
+    let name = if prefix { name.strip_suffix('-').unwrap_or(name) } else { name };
+    match rule {
+        NameRule::Subdomain => is_dns1123_subdomain(name),
+        NameRule::Label => is_dns1123_label(name),
+        NameRule::Dns1035 => is_dns1035_label(name),
+        NameRule::PathSegment => {
+            let mut m = Vec::new();
+            if name == "." || name == ".." {
+                m.push(format!("may not be '{name}'"));
+            }
+            for bad in ["/", "%"] {
+                if name.contains(bad) {
+                    m.push(format!("may not contain '{bad}'"));
+                }
+            }
+            m
+        }
+    }
+}
+
+const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
+fn meta(obj: &Value, rule: NameRule, e: &mut Errs) {
+    let m = get(obj, "metadata");
+    let path = FieldPath::root("metadata");
+    let name = str_of(get(m, "name"));
+    let generate = str_of(get(m, "generateName"));
+    if !generate.is_empty() {
+        names_errs(&path.child("generateName"), generate, check_name(rule, generate, true), e);
+    }
+    if name.is_empty() {
+        e.push(FieldError::required(path.child("name"), "name or generateName is required"));
+    } else {
+        names_errs(&path.child("name"), name, check_name(rule, name, false), e);
+    }
+    let ns = str_of(get(m, "namespace"));
+    if !ns.is_empty() {
+        names_errs(&path.child("namespace"), ns, is_dns1123_label(ns), e);
+    }
+    e.extend(validate_labels(&string_map(get(m, "labels")), "metadata.labels"));
+    let annotations = path.child("annotations");
+    let mut size = 0;
+    if let Some(a) = get(m, "annotations").as_object() {
+        for (k, v) in a {
+            qualified_name(&k.to_lowercase(), &annotations, e);
+            size += k.len() + str_of(v).len();
+        }
+    }
+    if size > TOTAL_ANNOTATION_SIZE_LIMIT {
+        e.push(FieldError::too_long(&annotations, TOTAL_ANNOTATION_SIZE_LIMIT));
+    }
+    let finalizers = path.child("finalizers");
+    let mut seen = BTreeSet::new();
+    for (i, f) in items(get(m, "finalizers")).iter().enumerate() {
+        let f = str_of(f);
+        qualified_name(f, &finalizers.index(i), e);
+        if !seen.insert(f) {
+            e.push(FieldError::duplicate(finalizers.index(i), f));
+        }
+    }
+    owner_references(get(m, "ownerReferences"), &path.child("ownerReferences"), e);
+}
+
+fn owner_references(refs: &Value, path: &FieldPath, e: &mut Errs) {
+    let mut controllers = Vec::new();
+    for r in items(refs) {
+        let api_version = str_of(get(r, "apiVersion"));
+        if api_version.is_empty() || str_of(get(r, "kind")).is_empty() {
+            let gvk = format!("{}, Kind={}", api_version, str_of(get(r, "kind")));
+            e.push(FieldError::invalid(path, gvk, "version must not be empty"));
+        }
+        if str_of(get(r, "name")).is_empty() {
+            e.push(FieldError::invalid(path.child("name"), "", "name must not be empty"));
+        }
+        if str_of(get(r, "uid")).is_empty() {
+            e.push(FieldError::invalid(path.child("uid"), "", "uid must not be empty"));
+        }
+        if get(r, "controller").as_bool() == Some(true) {
+            controllers.push(format!("Kind={}, Name={}", str_of(get(r, "kind")), str_of(get(r, "name"))));
+        }
+    }
+    if controllers.len() > 1 {
+        e.push(FieldError::invalid(
+            path,
+            Rendered(format!("{refs}")),
+            format!("Only one reference can have Controller set to true. Found \"true\" in references for {}", controllers.join(" and ")),
+        ));
+    }
+}
+
+fn meta_update(new: &Value, old: &Value, e: &mut Errs) {
+    let path = FieldPath::root("metadata");
+    for k in ["name", "namespace"] {
+        let (n, o) = (str_of(at(new, &format!("/metadata/{k}"))), str_of(at(old, &format!("/metadata/{k}"))));
+        if n != o {
+            e.push(FieldError::invalid(path.child(k), n, IMMUTABLE));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// pods
+
+const RESTART_POLICIES: [&str; 3] = ["Always", "OnFailure", "Never"];
+const DNS_POLICIES: [&str; 4] = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"];
+const PULL_POLICIES: [&str; 3] = ["Always", "IfNotPresent", "Never"];
+const PROTOCOLS: [&str; 3] = ["SCTP", "TCP", "UDP"];
+
+fn pod_template(t: &Value, path: &FieldPath, e: &mut Errs) {
+    if t.is_null() {
+        e.push(FieldError::required(path, ""));
+        return;
+    }
+    let m = get(t, "metadata");
+    e.extend(validate_labels(&string_map(get(m, "labels")), &path.child("metadata").child("labels").render()));
+    pod_spec(get(t, "spec"), &path.child("spec"), e);
+}
+
+fn pod_spec(spec: &Value, path: &FieldPath, e: &mut Errs) {
+    let mut names = BTreeSet::new();
+    let containers = get(spec, "containers");
+    if items(containers).is_empty() {
+        e.push(FieldError::required(path.child("containers"), ""));
+    }
+    for (list, key) in [("initContainers", "initContainers"), ("containers", "containers")] {
+        for (i, c) in items(get(spec, list)).iter().enumerate() {
+            container(c, &path.child(key).index(i), &mut names, e);
+        }
+    }
+    let restart = str_of(get(spec, "restartPolicy"));
+    if !RESTART_POLICIES.contains(&restart) {
+        if restart.is_empty() {
+            e.push(FieldError::required(path.child("restartPolicy"), ""));
+        } else {
+            e.push(FieldError::not_supported(path.child("restartPolicy"), restart, &RESTART_POLICIES));
+        }
+    }
+    let dns = str_of(get(spec, "dnsPolicy"));
+    if !DNS_POLICIES.contains(&dns) {
+        if dns.is_empty() {
+            e.push(FieldError::required(path.child("dnsPolicy"), ""));
+        } else {
+            e.push(FieldError::not_supported(path.child("dnsPolicy"), dns, &DNS_POLICIES));
+        }
+    }
+    let node = str_of(get(spec, "nodeName"));
+    if !node.is_empty() {
+        names_errs(&path.child("nodeName"), node, is_dns1123_subdomain(node), e);
+    }
+    if let Some(sel) = get(spec, "nodeSelector").as_object() {
+        e.extend(validate_labels(
+            &sel.iter().map(|(k, v)| (k.clone(), str_of(v).to_string())).collect(),
+            &path.child("nodeSelector").render(),
+        ));
+    }
+    nonnegative(get(spec, "terminationGracePeriodSeconds"), &path.child("terminationGracePeriodSeconds"), e);
+    if let Some(n) = get(spec, "activeDeadlineSeconds").as_i64()
+        && n <= 0
+    {
+        e.push(FieldError::invalid(path.child("activeDeadlineSeconds"), n, "must be between 1 and 2147483647, inclusive"));
+    }
+    for (i, t) in items(get(spec, "tolerations")).iter().enumerate() {
+        toleration(t, &path.child("tolerations").index(i), e);
+    }
+    let mut volumes = BTreeSet::new();
+    for (i, v) in items(get(spec, "volumes")).iter().enumerate() {
+        let p = path.child("volumes").index(i);
+        let name = str_of(get(v, "name"));
+        if name.is_empty() {
+            e.push(FieldError::required(p.child("name"), ""));
+        } else {
+            names_errs(&p.child("name"), name, is_dns1123_label(name), e);
+            if !volumes.insert(name) {
+                e.push(FieldError::duplicate(p.child("name"), name));
+            }
+        }
+    }
+}
+
+fn container<'a>(c: &'a Value, path: &FieldPath, names: &mut BTreeSet<&'a str>, e: &mut Errs) {
+    let name = str_of(get(c, "name"));
+    if name.is_empty() {
+        e.push(FieldError::required(path.child("name"), ""));
+    } else {
+        names_errs(&path.child("name"), name, is_dns1123_label(name), e);
+        if !names.insert(name) {
+            e.push(FieldError::duplicate(path.child("name"), name));
+        }
+    }
+    if str_of(get(c, "image")).trim().is_empty() {
+        e.push(FieldError::required(path.child("image"), ""));
+    }
+    let pull = str_of(get(c, "imagePullPolicy"));
+    if !pull.is_empty() && !PULL_POLICIES.contains(&pull) {
+        e.push(FieldError::not_supported(path.child("imagePullPolicy"), pull, &PULL_POLICIES));
+    }
+    let mut port_names = BTreeSet::new();
+    for (i, p) in items(get(c, "ports")).iter().enumerate() {
+        let pp = path.child("ports").index(i);
+        if let Some(n) = get(p, "containerPort").as_i64() {
+            if !(1..=65535).contains(&n) {
+                e.push(FieldError::invalid(pp.child("containerPort"), n, "must be between 1 and 65535, inclusive"));
+            }
+        } else {
+            e.push(FieldError::required(pp.child("containerPort"), ""));
+        }
+        if let Some(n) = get(p, "hostPort").as_i64()
+            && n != 0
+            && !(1..=65535).contains(&n)
+        {
+            e.push(FieldError::invalid(pp.child("hostPort"), n, "must be between 1 and 65535, inclusive"));
+        }
+        let proto = str_of(get(p, "protocol"));
+        if !proto.is_empty() && !PROTOCOLS.contains(&proto) {
+            e.push(FieldError::not_supported(pp.child("protocol"), proto, &PROTOCOLS));
+        }
+        let pname = str_of(get(p, "name"));
+        if !pname.is_empty() && !port_names.insert(pname) {
+            e.push(FieldError::duplicate(pp.child("name"), pname));
+        }
+    }
+    for (i, env) in items(get(c, "env")).iter().enumerate() {
+        if str_of(get(env, "name")).is_empty() {
+            e.push(FieldError::required(path.child("env").index(i).child("name"), ""));
+        }
+    }
+    resources(get(c, "resources"), &path.child("resources"), e);
+}
+
+/// Upstream `ValidateResourceRequirements`: quantities non-negative,
+/// requests not above limits, integers for extended resources.
+fn resources(r: &Value, path: &FieldPath, e: &mut Errs) {
+    let parse = |v: &Value| quantity::parse(str_of(v)).ok().or_else(|| v.as_i64().and_then(|n| quantity::parse(&n.to_string()).ok()));
+    let mut limits: BTreeMap<&str, Qty> = BTreeMap::new();
+    for (part, map) in [("limits", get(r, "limits")), ("requests", get(r, "requests"))] {
+        let Some(m) = map.as_object() else { continue };
+        for (name, v) in m {
+            let p = path.child(part).key(name);
+            let Some(q) = parse(v) else { continue };
+            let shown = Rendered(go_quote(str_of(v)));
+            if q.sign() < 0 {
+                e.push(FieldError::invalid(&p, shown.clone(), NONNEGATIVE));
+            }
+            if !crate::defaults::native_resource(name) && !name.starts_with("requests.") && !q.is_integer() {
+                e.push(FieldError::invalid(&p, shown.clone(), "must be an integer"));
+            }
+            if part == "limits" {
+                limits.insert(name.as_str(), q);
+            } else if let Some(l) = limits.get(name.as_str()) {
+                if q.cmp_value(l).is_gt() {
+                    let limit = str_of(at(r, &format!("/limits/{name}")));
+                    e.push(FieldError::invalid(&p, shown, format!("must be less than or equal to {name} limit of {limit}")));
+                }
+            } else if !crate::defaults::overcommit_allowed(name) && !crate::defaults::native_resource(name) {
+                e.push(FieldError::forbidden(&p, "Limit must be set for non overcommitable resources"));
+            }
+        }
+    }
+}
+
+const TOLERATION_OPERATORS: [&str; 2] = ["Equal", "Exists"];
+const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+fn toleration(t: &Value, path: &FieldPath, e: &mut Errs) {
+    let key = str_of(get(t, "key"));
+    if !key.is_empty() {
+        qualified_name(key, &path.child("key"), e);
+    }
+    let op = str_of(get(t, "operator"));
+    if key.is_empty() && op != "Exists" {
+        e.push(FieldError::invalid(
+            path.child("operator"),
+            op,
+            "operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+        ));
+    }
+    if t.get("tolerationSeconds").is_some_and(|v| !v.is_null()) && str_of(get(t, "effect")) != "NoExecute" {
+        e.push(FieldError::invalid(
+            path.child("effect"),
+            str_of(get(t, "effect")),
+            "effect must be 'NoExecute' when `tolerationSeconds` is set",
+        ));
+    }
+    match op {
+        "" | "Equal" => {
+            let v = str_of(get(t, "value"));
+            names_errs(&path.child("operator"), v, rudder_common::selector::is_label_value(v), e);
+        }
+        "Exists" => {
+            if !str_of(get(t, "value")).is_empty() {
+                e.push(FieldError::invalid(
+                    path.child("operator"),
+                    Rendered(format!("{t}")),
+                    "value must be empty when `operator` is 'Exists'",
+                ));
+            }
+        }
+        other => e.push(FieldError::not_supported(path.child("operator"), other, &TOLERATION_OPERATORS)),
+    }
+    let effect = str_of(get(t, "effect"));
+    if !effect.is_empty() && !TAINT_EFFECTS.contains(&effect) {
+        e.push(FieldError::not_supported(path.child("effect"), effect, &TAINT_EFFECTS));
+    }
+}
+
+const POD_UPDATE_MESSAGE: &str = "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+/// Upstream `ValidatePodUpdate`: the spec is immutable but for images,
+/// activeDeadlineSeconds (set, or lowered), additions to tolerations and
+/// removals of scheduling gates.
+fn pod_update(new: &Value, old: &Value, e: &mut Errs) {
+    let (ns, os) = (get(new, "spec"), get(old, "spec"));
+    let path = FieldPath::root("spec");
+    if let (Some(n), Some(o)) = (get(ns, "activeDeadlineSeconds").as_i64(), get(os, "activeDeadlineSeconds").as_i64())
+        && n > o
+    {
+        e.push(FieldError::invalid(path.child("activeDeadlineSeconds"), n, "must be less than or equal to previous value"));
+    }
+    if get(ns, "activeDeadlineSeconds").is_null() && !get(os, "activeDeadlineSeconds").is_null() {
+        e.push(FieldError::invalid(
+            path.child("activeDeadlineSeconds"),
+            Rendered("null".into()),
+            "must not update from a positive integer to nil value",
+        ));
+    }
+    let old_tolerations = items(get(os, "tolerations"));
+    for t in old_tolerations {
+        if !items(get(ns, "tolerations")).contains(t) {
+            e.push(FieldError::forbidden(
+                path.child("tolerations"),
+                "existing toleration can not be modified except its tolerationSeconds",
+            ));
+            break;
+        }
+    }
+    let old_gates: Vec<&Value> = items(get(os, "schedulingGates")).iter().collect();
+    if items(get(ns, "schedulingGates")).iter().any(|g| !old_gates.contains(&g)) {
+        e.push(FieldError::forbidden(path.child("schedulingGates"), "only deletion is allowed, but found new scheduling gate"));
+    }
+    let strip = |spec: &Value| {
+        let mut s = spec.clone();
+        if let Some(m) = s.as_object_mut() {
+            for k in ["activeDeadlineSeconds", "tolerations", "schedulingGates"] {
+                m.remove(k);
+            }
+            if m.get("terminationGracePeriodSeconds").and_then(Value::as_i64).is_some_and(|n| n < 0) {
+                m.insert("terminationGracePeriodSeconds".into(), Value::from(1));
+            }
+            for list in ["containers", "initContainers"] {
+                if let Some(cs) = m.get_mut(list).and_then(Value::as_array_mut) {
+                    for c in cs {
+                        if let Some(c) = c.as_object_mut() {
+                            c.remove("image");
+                        }
+                    }
+                }
+            }
+        }
+        s
+    };
+    if strip(ns) != strip(os) {
+        e.push(FieldError::forbidden(&path, POD_UPDATE_MESSAGE));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// apps/v1
+
+/// The selector of a workload: required, valid, not empty; its errors and
+/// the parsed selector when it is usable.
+fn workload_selector(spec: &Value, path: &FieldPath, what: &str, e: &mut Errs) -> Option<Selector> {
+    let sel = get(spec, "selector");
+    let p = path.child("selector");
+    if sel.is_null() {
+        e.push(FieldError::required(&p, ""));
+        return None;
+    }
+    let typed: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector = serde_json::from_value(sel.clone()).ok()?;
+    let errs = validate_label_selector(&typed, &p.render());
+    let ok = errs.is_empty();
+    e.extend(errs);
+    if items(get(sel, "matchExpressions")).is_empty() && get(sel, "matchLabels").as_object().is_none_or(|m| m.is_empty()) {
+        e.push(FieldError::invalid(&p, go_selector(sel), format!("empty selector is invalid for {what}")));
+        return None;
+    }
+    if !ok {
+        return None;
+    }
+    match Selector::from_label_selector(Some(&typed)) {
+        Ok(s) => Some(s),
+        Err(_) => {
+            e.push(FieldError::invalid(&p, go_selector(sel), "invalid label selector"));
+            None
+        }
+    }
+}
+
+/// Upstream `ValidatePodTemplateSpecForReplicaSet` (also used for
+/// Deployments and, without the restart policy rule, elsewhere).
+fn template_matching(spec: &Value, sel: Option<&Selector>, path: &FieldPath, e: &mut Errs) {
+    let t = get(spec, "template");
+    let p = path.child("template");
+    if t.is_null() {
+        e.push(FieldError::required(&p, ""));
+        return;
+    }
+    let labels = string_map(at(t, "/metadata/labels"));
+    if let Some(sel) = sel
+        && !sel.is_empty()
+        && !sel.matches(&labels)
+    {
+        e.push(FieldError::invalid(
+            p.child("metadata").child("labels"),
+            Rendered(go_string_map(&labels)),
+            "`selector` does not match template `labels`",
+        ));
+    }
+    pod_template(t, &p, e);
+}
+
+fn restart_always(spec: &Value, path: &FieldPath, e: &mut Errs) {
+    let rp = str_of(at(spec, "/template/spec/restartPolicy"));
+    if !rp.is_empty() && rp != "Always" {
+        e.push(FieldError::not_supported(path.child("template").child("spec").child("restartPolicy"), rp, &["Always"]));
+    }
+}
+
+fn no_active_deadline(spec: &Value, path: &FieldPath, kind: &str, e: &mut Errs) {
+    if !at(spec, "/template/spec/activeDeadlineSeconds").is_null() {
+        e.push(FieldError::forbidden(
+            path.child("template").child("spec").child("activeDeadlineSeconds"),
+            format!("activeDeadlineSeconds in {kind} is not Supported"),
+        ));
+    }
+}
+
+fn replica_set(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    nonnegative(get(spec, "replicas"), &path.child("replicas"), e);
+    nonnegative(get(spec, "minReadySeconds"), &path.child("minReadySeconds"), e);
+    let sel = workload_selector(spec, &path, "deployment", e);
+    template_matching(spec, sel.as_ref(), &path, e);
+    restart_always(spec, &path, e);
+    no_active_deadline(spec, &path, "ReplicaSet", e);
+}
+
+fn deployment(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    nonnegative(get(spec, "replicas"), &path.child("replicas"), e);
+    let sel = workload_selector(spec, &path, "deployment", e);
+    template_matching(spec, sel.as_ref(), &path, e);
+    restart_always(spec, &path, e);
+    no_active_deadline(spec, &path, "ReplicaSet", e);
+    let strategy = get(spec, "strategy");
+    let sp = path.child("strategy");
+    match str_of(get(strategy, "type")) {
+        "Recreate" => {
+            if !get(strategy, "rollingUpdate").is_null() {
+                e.push(FieldError::forbidden(sp.child("rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'"));
+            }
+        }
+        "RollingUpdate" => {
+            let ru = get(strategy, "rollingUpdate");
+            if ru.is_null() {
+                e.push(FieldError::required(sp.child("rollingUpdate"), "this should be defaulted and never be nil"));
+            } else {
+                let rp = sp.child("rollingUpdate");
+                let (mu, ms) = (get(ru, "maxUnavailable"), get(ru, "maxSurge"));
+                int_or_percent(mu, &rp.child("maxUnavailable"), e);
+                int_or_percent(ms, &rp.child("maxSurge"), e);
+                if int_or_percent_value(mu) == 0 && int_or_percent_value(ms) == 0 {
+                    e.push(FieldError::invalid(rp.child("maxUnavailable"), go_int_or_string(mu), "may not be 0 when `maxSurge` is 0"));
+                }
+                not_more_than_100_percent(mu, &rp.child("maxUnavailable"), e);
+            }
+        }
+        other => e.push(FieldError::not_supported(sp.child("type"), other, &["Recreate", "RollingUpdate"])),
+    }
+    let min_ready = get(spec, "minReadySeconds");
+    nonnegative(min_ready, &path.child("minReadySeconds"), e);
+    nonnegative(get(spec, "revisionHistoryLimit"), &path.child("revisionHistoryLimit"), e);
+    let pds = get(spec, "progressDeadlineSeconds");
+    nonnegative(pds, &path.child("progressDeadlineSeconds"), e);
+    if let Some(p) = pds.as_i64()
+        && p <= min_ready.as_i64().unwrap_or(0)
+    {
+        e.push(FieldError::invalid(path.child("progressDeadlineSeconds"), p, "must be greater than minReadySeconds"));
+    }
+}
+
+fn daemon_set(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    let sel = workload_selector(spec, &path, "daemonset", e);
+    template_matching(spec, sel.as_ref(), &path, e);
+    restart_always(spec, &path, e);
+    no_active_deadline(spec, &path, "DaemonSet", e);
+    nonnegative(get(spec, "minReadySeconds"), &path.child("minReadySeconds"), e);
+    nonnegative(get(spec, "revisionHistoryLimit"), &path.child("revisionHistoryLimit"), e);
+    let strategy = get(spec, "updateStrategy");
+    let sp = path.child("updateStrategy");
+    match str_of(get(strategy, "type")) {
+        "OnDelete" => {}
+        "RollingUpdate" => {
+            let ru = get(strategy, "rollingUpdate");
+            let rp = sp.child("rollingUpdate");
+            let (mu, ms) = (get(ru, "maxUnavailable"), get(ru, "maxSurge"));
+            int_or_percent(mu, &rp.child("maxUnavailable"), e);
+            int_or_percent(ms, &rp.child("maxSurge"), e);
+            if int_or_percent_value(mu) == 0 && int_or_percent_value(ms) == 0 {
+                e.push(FieldError::invalid(rp.child("maxUnavailable"), go_int_or_string(mu), "may not be 0 when `maxSurge` is 0"));
+            }
+            not_more_than_100_percent(mu, &rp.child("maxUnavailable"), e);
+            not_more_than_100_percent(ms, &rp.child("maxSurge"), e);
+        }
+        other => e.push(FieldError::not_supported(sp.child("type"), other, &["OnDelete", "RollingUpdate"])),
+    }
+}
+
+fn stateful_set(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    nonnegative(get(spec, "replicas"), &path.child("replicas"), e);
+    nonnegative(get(spec, "minReadySeconds"), &path.child("minReadySeconds"), e);
+    let sel = workload_selector(spec, &path, "statefulset", e);
+    template_matching(spec, sel.as_ref(), &path, e);
+    restart_always(spec, &path, e);
+    no_active_deadline(spec, &path, "StatefulSet", e);
+}
+
+/// apps/v1 selectors cannot change.
+fn immutable_selector(new: &Value, old: Option<&Value>, e: &mut Errs) {
+    let Some(old) = old else { return };
+    let (n, o) = (at(new, "/spec/selector"), at(old, "/spec/selector"));
+    if n != o {
+        e.push(FieldError::invalid("spec.selector", go_selector(n), IMMUTABLE));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// batch/v1
+
+const JOB_RESTART: [&str; 2] = ["OnFailure", "Never"];
+
+fn job_spec(spec: &Value, path: &FieldPath, e: &mut Errs) {
+    for k in ["parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished"] {
+        nonnegative(get(spec, k), &path.child(k), e);
+    }
+    positive(get(spec, "activeDeadlineSeconds"), &path.child("activeDeadlineSeconds"), e);
+    nonnegative(get(spec, "backoffLimitPerIndex"), &path.child("backoffLimitPerIndex"), e);
+    let mode = str_of(get(spec, "completionMode"));
+    match mode {
+        "" | "NonIndexed" => {
+            if !get(spec, "backoffLimitPerIndex").is_null() {
+                e.push(FieldError::forbidden(path.child("backoffLimitPerIndex"), "requires indexed completion mode"));
+            }
+        }
+        "Indexed" => {
+            if get(spec, "completions").is_null() {
+                e.push(FieldError::required(path.child("completions"), "when completion mode is Indexed"));
+            }
+            if let Some(p) = get(spec, "parallelism").as_i64()
+                && p > 100_000
+            {
+                e.push(FieldError::invalid(
+                    path.child("parallelism"),
+                    p,
+                    "must be less than or equal to 100000 when completion mode is Indexed",
+                ));
+            }
+        }
+        other => e.push(FieldError::not_supported(path.child("completionMode"), other, &["NonIndexed", "Indexed"])),
+    }
+    let sel = if get(spec, "selector").is_null() {
+        e.push(FieldError::required(path.child("selector"), ""));
+        None
+    } else {
+        workload_selector(spec, path, "job", e)
+    };
+    template_matching(spec, sel.as_ref(), path, e);
+    let rp = str_of(at(spec, "/template/spec/restartPolicy"));
+    if !JOB_RESTART.contains(&rp) {
+        e.push(FieldError::not_supported(path.child("template").child("spec").child("restartPolicy"), rp, &JOB_RESTART));
+    }
+    if let Some(pfp) = get(spec, "podFailurePolicy").as_object() {
+        if rp != "Never" {
+            e.push(FieldError::invalid(
+                path.child("template").child("spec").child("restartPolicy"),
+                rp,
+                "only \"Never\" is supported when podFailurePolicy is specified",
+            ));
+        }
+        let rules = path.child("podFailurePolicy").child("rules");
+        for (i, r) in items(pfp.get("rules").unwrap_or(&Value::Null)).iter().enumerate() {
+            let action = str_of(get(r, "action"));
+            const ACTIONS: [&str; 4] = ["Count", "FailIndex", "FailJob", "Ignore"];
+            if !ACTIONS.contains(&action) {
+                e.push(FieldError::not_supported(rules.index(i).child("action"), action, &ACTIONS));
+            }
+            let (codes, conds) = (get(r, "onExitCodes"), get(r, "onPodConditions"));
+            if codes.is_null() == conds.is_null() {
+                e.push(FieldError::invalid(
+                    rules.index(i),
+                    Rendered("specifying one of OnExitCodes and OnPodConditions is required".into()),
+                    "",
+                ));
+            }
+        }
+    }
+    let sp = str_of(get(spec, "podReplacementPolicy"));
+    if !sp.is_empty() && sp != "Failed" && sp != "TerminatingOrFailed" {
+        e.push(FieldError::not_supported(path.child("podReplacementPolicy"), sp, &["Failed", "TerminatingOrFailed"]));
+    }
+}
+
+/// Upstream `ValidateJobSpecUpdate`: selector, completionMode and (but for
+/// elastic indexed jobs) completions are immutable; the template is
+/// immutable but for the scheduling directives of a suspended job that
+/// never started.
+fn job_update(new: &Value, old: &Value, e: &mut Errs) {
+    let (ns, os) = (get(new, "spec"), get(old, "spec"));
+    let path = FieldPath::root("spec");
+    if get(ns, "selector") != get(os, "selector") {
+        e.push(FieldError::invalid(path.child("selector"), go_selector(get(ns, "selector")), IMMUTABLE));
+    }
+    if get(ns, "completionMode") != get(os, "completionMode") {
+        e.push(FieldError::invalid(path.child("completionMode"), str_of(get(ns, "completionMode")), IMMUTABLE));
+    }
+    let elastic = str_of(get(ns, "completionMode")) == "Indexed" && get(ns, "completions") == get(ns, "parallelism");
+    if get(ns, "completions") != get(os, "completions") && !elastic {
+        let shown = get(ns, "completions").as_i64().map(|n| n.to_string()).unwrap_or_else(|| "null".into());
+        e.push(FieldError::invalid(path.child("completions"), Rendered(shown), IMMUTABLE));
+    }
+    let (nt, ot) = (get(ns, "template"), get(os, "template"));
+    if nt != ot {
+        let suspended_unstarted = get(os, "suspend").as_bool() == Some(true) && at(old, "/status/startTime").is_null();
+        let strip = |t: &Value| {
+            let mut t = t.clone();
+            if suspended_unstarted {
+                if let Some(s) = t.get_mut("spec").and_then(Value::as_object_mut) {
+                    for k in ["nodeSelector", "affinity", "tolerations", "schedulingGates"] {
+                        s.remove(k);
+                    }
+                }
+                if let Some(m) = t.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.remove("labels");
+                    m.remove("annotations");
+                }
+            }
+            t
+        };
+        if strip(nt) != strip(ot) {
+            e.push(FieldError::invalid(path.child("template"), Rendered("core.PodTemplateSpec{...}".into()), IMMUTABLE));
+        }
+    }
+}
+
+fn cron_job(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    if str_of(get(spec, "schedule")).trim().is_empty() {
+        e.push(FieldError::required(path.child("schedule"), ""));
+    }
+    let cp = str_of(get(spec, "concurrencyPolicy"));
+    if !["Allow", "Forbid", "Replace"].contains(&cp) {
+        e.push(FieldError::not_supported(path.child("concurrencyPolicy"), cp, &["Allow", "Forbid", "Replace"]));
+    }
+    for k in ["startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"] {
+        nonnegative(get(spec, k), &path.child(k), e);
+    }
+    let js = at(spec, "/jobTemplate/spec");
+    let jp = path.child("jobTemplate").child("spec");
+    for k in ["parallelism", "completions", "backoffLimit"] {
+        nonnegative(get(js, k), &jp.child(k), e);
+    }
+    template_matching(js, None, &jp, e);
+    let rp = str_of(at(js, "/template/spec/restartPolicy"));
+    if !JOB_RESTART.contains(&rp) {
+        e.push(FieldError::not_supported(jp.child("template").child("spec").child("restartPolicy"), rp, &JOB_RESTART));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// autoscaling
+
+fn hpa(version: &str, obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    let r = get(spec, "scaleTargetRef");
+    let rp = path.child("scaleTargetRef");
+    if str_of(get(r, "kind")).is_empty() {
+        e.push(FieldError::required(rp.child("kind"), ""));
+    }
+    if str_of(get(r, "name")).is_empty() {
+        e.push(FieldError::required(rp.child("name"), ""));
+    }
+    let min = get(spec, "minReplicas").as_i64();
+    if let Some(m) = min
+        && m < 1
+    {
+        e.push(FieldError::invalid(path.child("minReplicas"), m, "must be greater than or equal to 1"));
+    }
+    let max = get(spec, "maxReplicas").as_i64().unwrap_or(0);
+    if max < 1 {
+        e.push(FieldError::invalid(path.child("maxReplicas"), max, "must be greater than 0"));
+    }
+    if let Some(m) = min
+        && max < m
+    {
+        e.push(FieldError::invalid(path.child("maxReplicas"), max, "must be greater than or equal to `minReplicas`"));
+    }
+    if version == "v1" {
+        if let Some(t) = get(spec, "targetCPUUtilizationPercentage").as_i64()
+            && t < 1
+        {
+            e.push(FieldError::invalid(path.child("targetCPUUtilizationPercentage"), t, "must be greater than 0"));
+        }
+        return;
+    }
+    for (i, m) in items(get(spec, "metrics")).iter().enumerate() {
+        hpa_metric(m, &path.child("metrics").index(i), e);
+    }
+    let b = get(spec, "behavior");
+    for dir in ["scaleUp", "scaleDown"] {
+        let rules = get(b, dir);
+        if rules.is_null() {
+            continue;
+        }
+        let p = path.child("behavior").child(dir);
+        if let Some(w) = get(rules, "stabilizationWindowSeconds").as_i64()
+            && !(0..=3600).contains(&w)
+        {
+            let msg = if w < 0 { NONNEGATIVE } else { "must be less than or equal to 3600" };
+            e.push(FieldError::invalid(p.child("stabilizationWindowSeconds"), w, msg));
+        }
+        let sp = str_of(get(rules, "selectPolicy"));
+        if !sp.is_empty() && !["Max", "Min", "Disabled"].contains(&sp) {
+            e.push(FieldError::not_supported(p.child("selectPolicy"), sp, &["Disabled", "Max", "Min"]));
+        }
+        let policies = get(rules, "policies");
+        if sp != "Disabled" && policies.as_array().is_some_and(Vec::is_empty) {
+            e.push(FieldError::required(p.child("policies"), "must specify at least one Policy"));
+        }
+        for (i, pol) in items(policies).iter().enumerate() {
+            let pp = p.child("policies").index(i);
+            let ty = str_of(get(pol, "type"));
+            if !["Pods", "Percent"].contains(&ty) {
+                e.push(FieldError::not_supported(pp.child("type"), ty, &["Percent", "Pods"]));
+            }
+            positive(get(pol, "value"), &pp.child("value"), e);
+            let period = get(pol, "periodSeconds").as_i64().unwrap_or(0);
+            if period <= 0 {
+                e.push(FieldError::invalid(pp.child("periodSeconds"), period, "must be greater than zero"));
+            } else if period > 1800 {
+                e.push(FieldError::invalid(pp.child("periodSeconds"), period, "must be less than or equal to 1800"));
+            }
+        }
+    }
+}
+
+fn hpa_metric(m: &Value, path: &FieldPath, e: &mut Errs) {
+    const TYPES: [&str; 5] = ["ContainerResource", "External", "Object", "Pods", "Resource"];
+    let ty = str_of(get(m, "type"));
+    let (key, target_ok): (&str, &[&str]) = match ty {
+        "Object" => ("object", &["Value", "AverageValue"]),
+        "Pods" => ("pods", &["AverageValue"]),
+        "Resource" => ("resource", &["Utilization", "AverageValue"]),
+        "ContainerResource" => ("containerResource", &["Utilization", "AverageValue"]),
+        "External" => ("external", &["Value", "AverageValue"]),
+        "" => {
+            e.push(FieldError::required(path.child("type"), "must specify a metric source type"));
+            return;
+        }
+        other => {
+            e.push(FieldError::not_supported(path.child("type"), other, &TYPES));
+            return;
+        }
+    };
+    let src = get(m, key);
+    let sp = path.child(key);
+    if src.is_null() {
+        e.push(FieldError::required(sp, format!("must populate information for the given metric source (only allowed when type is {ty})")));
+        return;
+    }
+    for other in ["object", "pods", "resource", "containerResource", "external"] {
+        if other != key && !get(m, other).is_null() {
+            e.push(FieldError::forbidden(path.child(other), "must populate the given metric source only"));
+        }
+    }
+    match ty {
+        "Resource" | "ContainerResource" => {
+            if str_of(get(src, "name")).is_empty() {
+                e.push(FieldError::required(sp.child("name"), "must specify a resource name"));
+            }
+            if ty == "ContainerResource" && str_of(get(src, "container")).is_empty() {
+                e.push(FieldError::required(sp.child("container"), "must specify a container"));
+            }
+        }
+        _ => {
+            if str_of(at(src, "/metric/name")).is_empty() {
+                e.push(FieldError::required(sp.child("metric").child("name"), "must specify a metric name"));
+            }
+        }
+    }
+    if ty == "Object" {
+        let d = get(src, "describedObject");
+        if str_of(get(d, "kind")).is_empty() {
+            e.push(FieldError::required(sp.child("describedObject").child("kind"), ""));
+        }
+        if str_of(get(d, "name")).is_empty() {
+            e.push(FieldError::required(sp.child("describedObject").child("name"), ""));
+        }
+    }
+    let target = get(src, "target");
+    let tp = sp.child("target");
+    let tty = str_of(get(target, "type"));
+    if tty.is_empty() {
+        e.push(FieldError::required(tp.child("type"), "must specify a metric target type"));
+    } else if !target_ok.contains(&tty) {
+        e.push(FieldError::not_supported(tp.child("type"), tty, target_ok));
+    }
+    if let Some(u) = get(target, "averageUtilization").as_i64()
+        && u < 1
+    {
+        e.push(FieldError::invalid(tp.child("averageUtilization"), u, "must be greater than 0"));
+    }
+    for k in ["value", "averageValue"] {
+        if let Some(q) = get(target, k).as_str().and_then(|s| quantity::parse(s).ok())
+            && q.sign() <= 0
+        {
+            e.push(FieldError::invalid(tp.child(k), Rendered(go_quote(str_of(get(target, k)))), "must be positive"));
+        }
+    }
+    let wanted = match tty {
+        "Utilization" => "averageUtilization",
+        "Value" => "value",
+        "AverageValue" => "averageValue",
+        _ => return,
+    };
+    if get(target, wanted).is_null() {
+        e.push(FieldError::required(tp.child(wanted), format!("must set {wanted} when metric target type is {tty}")));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// core/v1 others
+
+fn service(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    const TYPES: [&str; 4] = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+    let ty = str_of(get(spec, "type"));
+    if !TYPES.contains(&ty) {
+        e.push(FieldError::not_supported(path.child("type"), ty, &TYPES));
+    }
+    let ports = items(get(spec, "ports"));
+    let headless = str_of(get(spec, "clusterIP")) == "None";
+    if ports.is_empty() && ty != "ExternalName" && !headless {
+        e.push(FieldError::required(path.child("ports"), ""));
+    }
+    let mut names = BTreeSet::new();
+    for (i, p) in ports.iter().enumerate() {
+        let pp = path.child("ports").index(i);
+        let name = str_of(get(p, "name"));
+        if ports.len() > 1 && name.is_empty() {
+            e.push(FieldError::required(pp.child("name"), ""));
+        } else if !name.is_empty() {
+            names_errs(&pp.child("name"), name, is_dns1123_label(name), e);
+            if !names.insert(name) {
+                e.push(FieldError::duplicate(pp.child("name"), name));
+            }
+        }
+        let port = get(p, "port").as_i64().unwrap_or(0);
+        if !(1..=65535).contains(&port) {
+            e.push(FieldError::invalid(pp.child("port"), port, "must be between 1 and 65535, inclusive"));
+        }
+        let proto = str_of(get(p, "protocol"));
+        if !proto.is_empty() && !PROTOCOLS.contains(&proto) {
+            e.push(FieldError::not_supported(pp.child("protocol"), proto, &PROTOCOLS));
+        }
+    }
+    if let Some(sel) = get(spec, "selector").as_object() {
+        e.extend(validate_labels(&sel.iter().map(|(k, v)| (k.clone(), str_of(v).to_string())).collect(), "spec.selector"));
+    }
+}
+
+/// `[-._a-zA-Z0-9]+` (upstream `IsConfigMapKey`).
+fn config_key(k: &str, path: &FieldPath, e: &mut Errs) {
+    let mut msgs = Vec::new();
+    if k.len() > 253 {
+        msgs.push("must be no more than 253 bytes".to_string());
+    }
+    if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
+        msgs.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')".into());
+    }
+    if k == "." || k == ".." {
+        msgs.push(format!("must not be '{k}'"));
+    } else if k.starts_with("..") {
+        msgs.push("must not start with '..'".into());
+    }
+    names_errs(path, k, msgs, e);
+}
+
+const MAX_DATA_SIZE: usize = 1024 * 1024;
+
+fn config_map(obj: &Value, e: &mut Errs) {
+    let mut size = 0;
+    let mut keys = BTreeSet::new();
+    for field in ["data", "binaryData"] {
+        if let Some(m) = get(obj, field).as_object() {
+            for (k, v) in m {
+                let p = FieldPath::root(field).key(k);
+                config_key(k, &p, e);
+                if !keys.insert(k.as_str()) {
+                    e.push(FieldError::invalid(&p, k.as_str(), "duplicate of key present in data"));
+                }
+                size += str_of(v).len();
+            }
+        }
+    }
+    if size > MAX_DATA_SIZE {
+        e.push(FieldError::too_long("", MAX_DATA_SIZE));
+    }
+}
+
+fn secret(obj: &Value, old: Option<&Value>, e: &mut Errs) {
+    let mut size = 0;
+    if let Some(m) = get(obj, "data").as_object() {
+        for (k, v) in m {
+            config_key(k, &FieldPath::root("data").key(k), e);
+            size += str_of(v).len() * 3 / 4;
+        }
+    }
+    if size > MAX_DATA_SIZE {
+        e.push(FieldError::too_long("data", MAX_DATA_SIZE));
+    }
+    if let Some(old) = old {
+        if get(old, "type") != get(obj, "type") {
+            e.push(FieldError::invalid("type", str_of(get(obj, "type")), IMMUTABLE));
+        }
+        if get(old, "immutable").as_bool() == Some(true) {
+            if get(obj, "immutable").as_bool() != Some(true) {
+                e.push(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
+            }
+            if get(obj, "data") != get(old, "data") {
+                e.push(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
+            }
+        }
+    }
+}
+
+fn pdb(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    let (min, max) = (get(spec, "minAvailable"), get(spec, "maxUnavailable"));
+    if !min.is_null() && !max.is_null() {
+        e.push(FieldError::invalid(&path, Rendered(spec.to_string()), "minAvailable and maxUnavailable cannot be both set"));
+    }
+    for (k, v) in [("minAvailable", min), ("maxUnavailable", max)] {
+        if !v.is_null() {
+            int_or_percent(v, &path.child(k), e);
+            not_more_than_100_percent(v, &path.child(k), e);
+        }
+    }
+    if let Ok(sel) = serde_json::from_value(get(spec, "selector").clone()) {
+        e.extend(validate_label_selector(&sel, "spec.selector"));
+    }
+    let policy = str_of(get(spec, "unhealthyPodEvictionPolicy"));
+    if !policy.is_empty() && policy != "IfHealthyBudget" && policy != "AlwaysAllow" {
+        e.push(FieldError::not_supported(path.child("unhealthyPodEvictionPolicy"), policy, &["AlwaysAllow", "IfHealthyBudget"]));
+    }
+}
+
+const HIGHEST_USER_DEFINABLE_PRIORITY: i64 = 1_000_000_000;
+
+fn priority_class(obj: &Value, old: Option<&Value>, e: &mut Errs) {
+    let name = str_of(at(obj, "/metadata/name"));
+    let value = get(obj, "value").as_i64().unwrap_or(0);
+    let system = [crate::defaults::SYSTEM_CLUSTER_CRITICAL, crate::defaults::SYSTEM_NODE_CRITICAL].iter().any(|(n, _)| *n == name);
+    if name.starts_with("system-") && !system && old.is_none() {
+        e.push(FieldError::forbidden("metadata.name", "priority class names with 'system-' prefix are reserved"));
+    }
+    if value > HIGHEST_USER_DEFINABLE_PRIORITY && !system {
+        e.push(FieldError::forbidden(
+            "value",
+            format!("maximum allowed value of a user defined priority is {HIGHEST_USER_DEFINABLE_PRIORITY}"),
+        ));
+    }
+    if let Some(old) = old {
+        if get(old, "value") != get(obj, "value") {
+            e.push(FieldError::forbidden("value", "may not be changed in an update."));
+        }
+        if get(old, "preemptionPolicy") != get(obj, "preemptionPolicy") {
+            e.push(FieldError::invalid("preemptionPolicy", str_of(get(obj, "preemptionPolicy")), IMMUTABLE));
+        }
+    }
+}
+
+fn lease(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    positive(get(spec, "leaseDurationSeconds"), &FieldPath::root("spec").child("leaseDurationSeconds"), e);
+    nonnegative(get(spec, "leaseTransitions"), &FieldPath::root("spec").child("leaseTransitions"), e);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn msgs(errs: &[FieldError]) -> Vec<String> {
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    fn pod_spec_ok() -> Value {
+        json!({"containers": [{"name": "c", "image": "nginx", "imagePullPolicy": "Always", "resources": {}}],
+               "restartPolicy": "Always", "dnsPolicy": "ClusterFirst"})
+    }
+
+    fn deployment(replicas: i64, sel: Value, labels: Value) -> Value {
+        json!({"metadata": {"name": "web", "namespace": "default"},
+               "spec": {"replicas": replicas, "selector": sel,
+                        "template": {"metadata": {"labels": labels}, "spec": pod_spec_ok()},
+                        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+                        "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600}})
+    }
+
+    #[test]
+    fn a_valid_deployment_passes() {
+        let d = deployment(3, json!({"matchLabels": {"app": "web"}}), json!({"app": "web"}));
+        assert_eq!(msgs(&validate("apps", "v1", "Deployment", &d, None)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn names_follow_each_kinds_rule() {
+        let cm = json!({"metadata": {"name": "Bad_Name", "namespace": "default"}});
+        assert_eq!(
+            msgs(&validate("", "v1", "ConfigMap", &cm, None)),
+            [
+                "metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            ]
+        );
+        let ns = json!({"metadata": {"name": "a.b"}});
+        let m = msgs(&validate("", "v1", "Namespace", &ns, None));
+        assert_eq!(m.len(), 1);
+        assert!(m[0].starts_with("metadata.name: Invalid value: \"a.b\": a lowercase RFC 1123 label must consist of"), "{m:?}");
+        let svc = json!({"metadata": {"name": "1abc", "namespace": "d"}, "spec": {"type": "ClusterIP", "ports": [{"port": 80, "protocol": "TCP"}]}});
+        let m = msgs(&validate("", "v1", "Service", &svc, None));
+        assert!(m[0].contains("a DNS-1035 label must consist of"), "{m:?}");
+        let none = json!({"metadata": {}});
+        assert_eq!(
+            msgs(&validate("", "v1", "ConfigMap", &none, None)),
+            ["metadata.name: Required value: name or generateName is required"]
+        );
+    }
+
+    #[test]
+    fn selector_must_match_template_labels() {
+        let d = deployment(1, json!({"matchLabels": {"app": "web"}}), json!({"app": "other"}));
+        assert_eq!(
+            msgs(&validate("apps", "v1", "Deployment", &d, None)),
+            [
+                "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_and_empty_selectors() {
+        let mut d = deployment(1, json!({"matchLabels": {"app": "web"}}), json!({"app": "web"}));
+        d["spec"].as_object_mut().unwrap().remove("selector");
+        assert_eq!(msgs(&validate("apps", "v1", "ReplicaSet", &d, None)), ["spec.selector: Required value"]);
+        let d = deployment(1, json!({}), json!({"app": "web"}));
+        assert_eq!(
+            msgs(&validate("apps", "v1", "Deployment", &d, None)),
+            [
+                "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment"
+            ]
+        );
+    }
+
+    #[test]
+    fn replicas_must_not_be_negative() {
+        let d = deployment(-1, json!({"matchLabels": {"app": "web"}}), json!({"app": "web"}));
+        assert_eq!(
+            msgs(&validate("apps", "v1", "Deployment", &d, None)),
+            ["spec.replicas: Invalid value: -1: must be greater than or equal to 0"]
+        );
+    }
+
+    #[test]
+    fn selectors_are_immutable_in_apps_v1() {
+        let old = deployment(1, json!({"matchLabels": {"app": "web"}}), json!({"app": "web", "v": "2"}));
+        let new = deployment(1, json!({"matchLabels": {"app": "web", "v": "2"}}), json!({"app": "web", "v": "2"}));
+        assert_eq!(
+            msgs(&validate("apps", "v1", "Deployment", &new, Some(&old))),
+            [
+                "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web\", \"v\":\"2\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
+            ]
+        );
+    }
+
+    #[test]
+    fn max_surge_and_max_unavailable_cannot_both_be_zero() {
+        let mut d = deployment(1, json!({"matchLabels": {"app": "web"}}), json!({"app": "web"}));
+        d["spec"]["strategy"]["rollingUpdate"] = json!({"maxUnavailable": 0, "maxSurge": "0%"});
+        assert_eq!(
+            msgs(&validate("apps", "v1", "Deployment", &d, None)),
+            [
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0"
+            ]
+        );
+        d["spec"]["strategy"]["rollingUpdate"] = json!({"maxUnavailable": "120%", "maxSurge": "x"});
+        assert_eq!(
+            msgs(&validate("apps", "v1", "Deployment", &d, None)),
+            [
+                "spec.strategy.rollingUpdate.maxSurge: Invalid value: \"x\": must be an integer or percentage (e.g '5%')",
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"120%\": must not be greater than 100%"
+            ]
+        );
+    }
+
+    #[test]
+    fn workloads_need_restart_policy_always_and_jobs_never_it() {
+        let mut d = deployment(1, json!({"matchLabels": {"app": "web"}}), json!({"app": "web"}));
+        d["spec"]["template"]["spec"]["restartPolicy"] = json!("Never");
+        assert_eq!(
+            msgs(&validate("apps", "v1", "ReplicaSet", &d, None)),
+            ["spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\""]
+        );
+        let job = json!({"metadata": {"name": "j", "namespace": "d"}, "spec": {
+            "selector": {"matchLabels": {"a": "b"}}, "completionMode": "NonIndexed",
+            "template": {"metadata": {"labels": {"a": "b"}}, "spec": pod_spec_ok()}}});
+        assert_eq!(
+            msgs(&validate("batch", "v1", "Job", &job, None)),
+            ["spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""]
+        );
+    }
+
+    #[test]
+    fn pods_need_containers_and_valid_enums() {
+        let pod = json!({"metadata": {"name": "p", "namespace": "d"}, "spec": {"containers": [], "restartPolicy": "Sometimes", "dnsPolicy": "ClusterFirst"}});
+        assert_eq!(
+            msgs(&validate("", "v1", "Pod", &pod, None)),
+            [
+                "spec.containers: Required value",
+                "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\""
+            ]
+        );
+        let pod = json!({"metadata": {"name": "p", "namespace": "d"}, "spec": {"containers": [
+            {"name": "c", "image": ""}, {"name": "c", "image": "x", "resources": {"limits": {"cpu": "1"}, "requests": {"cpu": "2", "memory": "-1"}}}],
+            "restartPolicy": "Always", "dnsPolicy": "ClusterFirst"}});
+        assert_eq!(
+            msgs(&validate("", "v1", "Pod", &pod, None)),
+            [
+                "spec.containers[0].image: Required value",
+                "spec.containers[1].name: Duplicate value: \"c\"",
+                "spec.containers[1].resources.requests[cpu]: Invalid value: \"2\": must be less than or equal to cpu limit of 1",
+                "spec.containers[1].resources.requests[memory]: Invalid value: \"-1\": must be greater than or equal to 0",
+            ]
+        );
+    }
+
+    #[test]
+    fn pod_specs_are_immutable_but_for_images() {
+        let old = json!({"metadata": {"name": "p", "namespace": "d"}, "spec": pod_spec_ok()});
+        let mut new = old.clone();
+        new["spec"]["containers"][0]["image"] = json!("nginx:2");
+        assert!(validate("", "v1", "Pod", &new, Some(&old)).is_empty());
+        new["spec"]["containers"][0]["name"] = json!("d");
+        assert_eq!(msgs(&validate("", "v1", "Pod", &new, Some(&old))), [format!("spec: Forbidden: {POD_UPDATE_MESSAGE}")]);
+    }
+
+    #[test]
+    fn jobs_keep_their_template() {
+        let old = json!({"metadata": {"name": "j", "namespace": "d"}, "spec": {
+            "selector": {"matchLabels": {"a": "b"}}, "completions": 2, "parallelism": 1, "completionMode": "NonIndexed",
+            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x"}], "restartPolicy": "Never", "dnsPolicy": "ClusterFirst"}}}});
+        let mut new = old.clone();
+        new["spec"]["parallelism"] = json!(3);
+        assert!(validate("batch", "v1", "Job", &new, Some(&old)).is_empty());
+        new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("y");
+        new["spec"]["completions"] = json!(3);
+        assert_eq!(
+            msgs(&validate("batch", "v1", "Job", &new, Some(&old))),
+            [
+                "spec.completions: Invalid value: 3: field is immutable",
+                "spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable"
+            ]
+        );
+    }
+
+    #[test]
+    fn hpa_bounds() {
+        let h = json!({"metadata": {"name": "h", "namespace": "d"}, "spec": {
+            "scaleTargetRef": {"kind": "Deployment", "name": "web"}, "minReplicas": 5, "maxReplicas": 2,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization"}}}]}});
+        assert_eq!(
+            msgs(&validate("autoscaling", "v2", "HorizontalPodAutoscaler", &h, None)),
+            [
+                "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`",
+                "spec.metrics[0].resource.target.averageUtilization: Required value: must set averageUtilization when metric target type is Utilization"
+            ]
+        );
+    }
+
+    #[test]
+    fn owner_references_allow_one_controller() {
+        let cm = json!({"metadata": {"name": "c", "namespace": "d", "ownerReferences": [
+            {"apiVersion": "v1", "kind": "A", "name": "a", "uid": "1", "controller": true},
+            {"apiVersion": "v1", "kind": "B", "name": "b", "uid": "2", "controller": true}]}});
+        let m = msgs(&validate("", "v1", "ConfigMap", &cm, None));
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].ends_with(
+                "Only one reference can have Controller set to true. Found \"true\" in references for Kind=A, Name=a and Kind=B, Name=b"
+            ),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn config_map_keys() {
+        let cm = json!({"metadata": {"name": "c", "namespace": "d"}, "data": {"a b": "x"}});
+        let m = msgs(&validate("", "v1", "ConfigMap", &cm, None));
+        assert_eq!(m.len(), 1);
+        assert!(m[0].starts_with("data[a b]: Invalid value: \"a b\": a valid config key must consist of"), "{m:?}");
+    }
+
+    #[test]
+    fn priority_classes() {
+        let pc = json!({"metadata": {"name": "system-mine"}, "value": 2_000_000_000i64});
+        assert_eq!(
+            msgs(&validate("scheduling.k8s.io", "v1", "PriorityClass", &pc, None)),
+            [
+                "metadata.name: Forbidden: priority class names with 'system-' prefix are reserved",
+                "value: Forbidden: maximum allowed value of a user defined priority is 1000000000"
+            ]
+        );
+    }
 }
