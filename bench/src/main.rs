@@ -1,0 +1,195 @@
+//! `rudder-bench`: Rudder's benchmarks. Each prints its figures; none
+//! asserts a timing.
+//!
+//! ```sh
+//! cargo run --release -p rudder-bench -- sandbox-objects --pods 10000
+//! ```
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[derive(Parser)]
+#[command(name = "rudder-bench", about = "Rudder's benchmarks: they print figures, they assert no timings")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The sandbox API server, in a child process: N pod creates, a full
+    /// list, a paginated list and a watch from resourceVersion 0; prints
+    /// objects/s for each and the server's peak RSS.
+    SandboxObjects {
+        /// How many pods to create.
+        #[arg(long, default_value_t = 10_000)]
+        pods: usize,
+        /// Creates in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
+    /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
+    #[command(hide = true)]
+    Serve,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::SandboxObjects { pods, concurrency } => sandbox_objects(pods, concurrency).await.map(|r| print!("{r}")),
+        Command::Serve => serve().await,
+    };
+    if let Err(e) = result {
+        eprintln!("rudder-bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let sandbox = rudder_sandbox::Sandbox::start().await?;
+    println!("{}", sandbox.url());
+    // Serve until the parent closes our stdin (or kills us).
+    let mut line = String::new();
+    let _ = BufReader::new(tokio::io::stdin()).read_line(&mut line).await;
+    sandbox.stop().await;
+    Ok(())
+}
+
+/// The figures of one run.
+#[derive(Debug)]
+struct Report {
+    pods: usize,
+    create: Duration,
+    list: Duration,
+    listed: usize,
+    paged: Duration,
+    paged_listed: usize,
+    watch: Duration,
+    watched: usize,
+    peak_rss_kib: Option<u64>,
+    rss_kib: Option<u64>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+        writeln!(f, "sandbox-objects: {} pods", self.pods)?;
+        writeln!(f, "  create            {:>8.0} objects/s  ({:.2?})", rate(self.pods, self.create), self.create)?;
+        writeln!(f, "  list (one page)   {:>8.0} objects/s  ({:.2?}, {} items)", rate(self.listed, self.list), self.list, self.listed)?;
+        writeln!(
+            f,
+            "  list (limit=500)  {:>8.0} objects/s  ({:.2?}, {} items)",
+            rate(self.paged_listed, self.paged),
+            self.paged,
+            self.paged_listed
+        )?;
+        writeln!(
+            f,
+            "  watch from rv 0   {:>8.0} objects/s  ({:.2?}, {} events)",
+            rate(self.watched, self.watch),
+            self.watch,
+            self.watched
+        )?;
+        let kib = |v: Option<u64>| v.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into());
+        writeln!(f, "  server peak RSS   {}  (RSS at the end {})", kib(self.peak_rss_kib), kib(self.rss_kib))
+    }
+}
+
+/// A `VmHWM`/`VmRSS` figure of a process, in KiB.
+fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines().find_map(|l| l.strip_prefix(key)?.trim().strip_suffix("kB")?.trim().parse().ok())
+}
+
+fn pod(i: usize) -> Pod {
+    serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("bench-{i}"), "labels": {"app": "bench", "shard": (i % 16).to_string()}},
+        "spec": {"containers": [{"name": "main", "image": "registry.k8s.io/pause:3.10",
+                                 "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}
+    }))
+    .unwrap_or_default()
+}
+
+/// Runs the benchmark against a sandbox in a child process (this binary's
+/// hidden `serve` command), so the RSS measured is the server's alone.
+async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Report> {
+    let exe = std::env::current_exe().context("cannot find this binary")?;
+    let mut child = tokio::process::Command::new(exe)
+        .arg("serve")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the sandbox child")?;
+    let pid = child.id().context("the sandbox child has no pid")?;
+    let mut out = BufReader::new(child.stdout.take().context("no stdout")?);
+    let mut url = String::new();
+    tokio::time::timeout(Duration::from_secs(30), out.read_line(&mut url)).await.context("the sandbox did not start")??;
+    let url = url.trim();
+    if !url.starts_with("http://") {
+        bail!("the sandbox child printed {url:?}, not its URL");
+    }
+    let mut cfg = kube::Config::new(url.parse()?);
+    cfg.default_namespace = "default".into();
+    let client = kube::Client::try_from(cfg)?;
+    let api: Api<Pod> = Api::namespaced(client, "default");
+
+    let start = Instant::now();
+    futures::stream::iter(0..pods)
+        .map(|i| {
+            let api = api.clone();
+            async move { api.create(&PostParams::default(), &pod(i)).await }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_for_each(|_| async { Ok(()) })
+        .await
+        .context("a create failed")?;
+    let create = start.elapsed();
+
+    let start = Instant::now();
+    let listed = api.list(&ListParams::default()).await?.items.len();
+    let list = start.elapsed();
+
+    let start = Instant::now();
+    let mut paged_listed = 0;
+    let mut lp = ListParams::default().limit(500);
+    loop {
+        let page = api.list(&lp).await?;
+        paged_listed += page.items.len();
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => break,
+        }
+    }
+    let paged = start.elapsed();
+
+    let start = Instant::now();
+    let mut watched = 0;
+    let mut events = api.watch(&WatchParams::default().timeout(290), "0").await?.boxed();
+    while watched < pods {
+        match tokio::time::timeout(Duration::from_secs(60), events.try_next()).await.context("the watch stalled")?? {
+            Some(WatchEvent::Added(_)) => watched += 1,
+            Some(WatchEvent::Error(e)) => bail!("the watch failed: {e:?}"),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let watch = start.elapsed();
+    drop(events);
+
+    let peak_rss_kib = proc_status_kib(pid, "VmHWM:");
+    let rss_kib = proc_status_kib(pid, "VmRSS:");
+    drop(child.stdin.take());
+    if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+        child.kill().await.context("cannot stop the sandbox child")?;
+    }
+    Ok(Report { pods, create, list, listed, paged, paged_listed, watch, watched, peak_rss_kib, rss_kib })
+}

@@ -1,0 +1,18 @@
+//! The sandbox-objects benchmark runs end to end on a small count and
+//! counts every object; the figures themselves are printed, never asserted.
+
+#[tokio::test]
+async fn sandbox_objects_counts_every_object() {
+    let exe = env!("CARGO_BIN_EXE_rudder-bench");
+    let out = tokio::process::Command::new(exe)
+        .args(["sandbox-objects", "--pods", "200", "--concurrency", "8"])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("rudder-bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("(one page)") && stdout.contains("200 items"), "{stdout}");
+    assert!(stdout.contains("200 events"), "{stdout}");
+    assert!(stdout.contains("server peak RSS") && stdout.contains("MiB"), "{stdout}");
+}
