@@ -47,20 +47,13 @@ pub fn validate(group: &str, version: &str, kind: &str, obj: &Value, old: Option
         ("", "Service") => service(obj, &mut e),
         ("", "ConfigMap") => config_map(obj, &mut e),
         ("", "Secret") => secret(obj, old, &mut e),
-        ("apps", "Deployment") => {
-            deployment(obj, &mut e);
-            immutable_selector(obj, old, &mut e);
-        }
-        ("apps", "ReplicaSet") => {
-            replica_set(obj, &mut e);
-            immutable_selector(obj, old, &mut e);
-        }
-        ("apps", "DaemonSet") => {
-            daemon_set(obj, &mut e);
-            immutable_selector(obj, old, &mut e);
-        }
-        ("apps", "StatefulSet") => {
-            stateful_set(obj, &mut e);
+        ("apps", "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet") => {
+            match kind {
+                "Deployment" => deployment(obj, &mut e),
+                "ReplicaSet" => replica_set(obj, &mut e),
+                "DaemonSet" => daemon_set(obj, &mut e),
+                _ => stateful_set(obj, &mut e),
+            }
             immutable_selector(obj, old, &mut e);
         }
         ("batch", "Job") => {
@@ -714,14 +707,7 @@ fn deployment(obj: &Value, e: &mut Errs) {
             if ru.is_null() {
                 e.push(FieldError::required(sp.child("rollingUpdate"), "this should be defaulted and never be nil"));
             } else {
-                let rp = sp.child("rollingUpdate");
-                let (mu, ms) = (get(ru, "maxUnavailable"), get(ru, "maxSurge"));
-                int_or_percent(mu, &rp.child("maxUnavailable"), e);
-                int_or_percent(ms, &rp.child("maxSurge"), e);
-                if int_or_percent_value(mu) == 0 && int_or_percent_value(ms) == 0 {
-                    e.push(FieldError::invalid(rp.child("maxUnavailable"), go_int_or_string(mu), "may not be 0 when `maxSurge` is 0"));
-                }
-                not_more_than_100_percent(mu, &rp.child("maxUnavailable"), e);
+                rolling_update(ru, &sp.child("rollingUpdate"), false, e);
             }
         }
         other => e.push(FieldError::not_supported(sp.child("type"), other, &["Recreate", "RollingUpdate"])),
@@ -735,6 +721,21 @@ fn deployment(obj: &Value, e: &mut Errs) {
         && p <= min_ready.as_i64().unwrap_or(0)
     {
         e.push(FieldError::invalid(path.child("progressDeadlineSeconds"), p, "must be greater than minReadySeconds"));
+    }
+}
+
+/// maxUnavailable and maxSurge of a rolling update: integers or percentages,
+/// not both zero, maxUnavailable (and for DaemonSets maxSurge) at most 100%.
+fn rolling_update(ru: &Value, path: &FieldPath, surge_capped: bool, e: &mut Errs) {
+    let (mu, ms) = (get(ru, "maxUnavailable"), get(ru, "maxSurge"));
+    int_or_percent(mu, &path.child("maxUnavailable"), e);
+    int_or_percent(ms, &path.child("maxSurge"), e);
+    if int_or_percent_value(mu) == 0 && int_or_percent_value(ms) == 0 {
+        e.push(FieldError::invalid(path.child("maxUnavailable"), go_int_or_string(mu), "may not be 0 when `maxSurge` is 0"));
+    }
+    not_more_than_100_percent(mu, &path.child("maxUnavailable"), e);
+    if surge_capped {
+        not_more_than_100_percent(ms, &path.child("maxSurge"), e);
     }
 }
 
@@ -752,16 +753,7 @@ fn daemon_set(obj: &Value, e: &mut Errs) {
     match str_of(get(strategy, "type")) {
         "OnDelete" => {}
         "RollingUpdate" => {
-            let ru = get(strategy, "rollingUpdate");
-            let rp = sp.child("rollingUpdate");
-            let (mu, ms) = (get(ru, "maxUnavailable"), get(ru, "maxSurge"));
-            int_or_percent(mu, &rp.child("maxUnavailable"), e);
-            int_or_percent(ms, &rp.child("maxSurge"), e);
-            if int_or_percent_value(mu) == 0 && int_or_percent_value(ms) == 0 {
-                e.push(FieldError::invalid(rp.child("maxUnavailable"), go_int_or_string(mu), "may not be 0 when `maxSurge` is 0"));
-            }
-            not_more_than_100_percent(mu, &rp.child("maxUnavailable"), e);
-            not_more_than_100_percent(ms, &rp.child("maxSurge"), e);
+            rolling_update(get(strategy, "rollingUpdate"), &sp.child("rollingUpdate"), true, e);
         }
         other => e.push(FieldError::not_supported(sp.child("type"), other, &["OnDelete", "RollingUpdate"])),
     }

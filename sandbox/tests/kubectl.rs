@@ -272,7 +272,8 @@ async fn delete_with_foreground_cascade_removes_dependents_first() {
     replicasets.create(&PostParams::default(), &rs).await.expect("rs created");
 
     let out = env.run(&["delete", "deployment", "web", "--cascade=foreground", "--wait=true", "--timeout=30s"]).await;
-    assert_eq!(out.trim(), "deployment.apps \"web\" deleted from default namespace");
+    // kubectl 1.35+ adds " from default namespace".
+    assert!(out.trim().starts_with("deployment.apps \"web\" deleted"), "{out}");
     eventually(10, "the ReplicaSet to be collected", || async { replicasets.get_opt("web-1").await.expect("get").is_none().then_some(()) })
         .await;
     assert!(deployments.get_opt("web").await.expect("get").is_none());
