@@ -368,32 +368,13 @@ fn pod_spec(spec: &Value, path: &FieldPath, e: &mut Errs) {
             container(c, &path.child(key).index(i), &mut names, e);
         }
     }
-    let restart = str_of(get(spec, "restartPolicy"));
-    if !RESTART_POLICIES.contains(&restart) {
-        if restart.is_empty() {
-            e.push(FieldError::required(path.child("restartPolicy"), ""));
-        } else {
-            e.push(FieldError::not_supported(path.child("restartPolicy"), restart, &RESTART_POLICIES));
-        }
-    }
-    let dns = str_of(get(spec, "dnsPolicy"));
-    if !DNS_POLICIES.contains(&dns) {
-        if dns.is_empty() {
-            e.push(FieldError::required(path.child("dnsPolicy"), ""));
-        } else {
-            e.push(FieldError::not_supported(path.child("dnsPolicy"), dns, &DNS_POLICIES));
-        }
-    }
+    required_enum(spec, "restartPolicy", &RESTART_POLICIES, path, e);
+    required_enum(spec, "dnsPolicy", &DNS_POLICIES, path, e);
     let node = str_of(get(spec, "nodeName"));
     if !node.is_empty() {
         names_errs(&path.child("nodeName"), node, is_dns1123_subdomain(node), e);
     }
-    if let Some(sel) = get(spec, "nodeSelector").as_object() {
-        e.extend(validate_labels(
-            &sel.iter().map(|(k, v)| (k.clone(), str_of(v).to_string())).collect(),
-            &path.child("nodeSelector").render(),
-        ));
-    }
+    e.extend(validate_labels(&string_map(get(spec, "nodeSelector")), &path.child("nodeSelector").render()));
     nonnegative(get(spec, "terminationGracePeriodSeconds"), &path.child("terminationGracePeriodSeconds"), e);
     if let Some(n) = get(spec, "activeDeadlineSeconds").as_i64()
         && n <= 0
@@ -415,6 +396,17 @@ fn pod_spec(spec: &Value, path: &FieldPath, e: &mut Errs) {
                 e.push(FieldError::duplicate(p.child("name"), name));
             }
         }
+    }
+}
+
+/// A required field with a fixed set of values: Required when empty,
+/// Unsupported when outside the set.
+fn required_enum(spec: &Value, key: &str, valid: &[&str], path: &FieldPath, e: &mut Errs) {
+    let v = str_of(get(spec, key));
+    if v.is_empty() {
+        e.push(FieldError::required(path.child(key), ""));
+    } else if !valid.contains(&v) {
+        e.push(FieldError::not_supported(path.child(key), v, valid));
     }
 }
 
@@ -1121,9 +1113,7 @@ fn service(obj: &Value, e: &mut Errs) {
             e.push(FieldError::not_supported(pp.child("protocol"), proto, &PROTOCOLS));
         }
     }
-    if let Some(sel) = get(spec, "selector").as_object() {
-        e.extend(validate_labels(&sel.iter().map(|(k, v)| (k.clone(), str_of(v).to_string())).collect(), "spec.selector"));
-    }
+    e.extend(validate_labels(&string_map(get(spec, "selector")), "spec.selector"));
 }
 
 /// `[-._a-zA-Z0-9]+` (upstream `IsConfigMapKey`).
