@@ -18,6 +18,7 @@ use crate::registry::{self, DefaultPropagation, ResourceType, Sub};
 use crate::request::{Query, Route, Target, Verb};
 use crate::status::{ApiError, ApiResult, FieldError};
 use crate::store::{self, Event, EventType, Obj, Store, WatchMsg, WatchStart, WriteError};
+use crate::webhooks::{Attributes, Operation, Webhooks};
 
 /// What the server sends back.
 pub enum Reply {
@@ -67,6 +68,8 @@ impl Default for Options {
 pub struct Api {
     pub store: Arc<Store>,
     pub opts: Options,
+    /// The MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins.
+    webhooks: Webhooks,
 }
 
 /// How many times a patch or a server-side change is retried when the
@@ -75,7 +78,7 @@ const MAX_RETRIES: usize = 16;
 
 impl Api {
     pub fn new(store: Arc<Store>, opts: Options) -> Self {
-        Self { store, opts }
+        Self { webhooks: Webhooks::new(store.clone()), store, opts }
     }
 
     pub async fn handle(self: &Arc<Self>, req: Request) -> Reply {
@@ -357,12 +360,16 @@ impl Api {
         }
         let body = decode_body(req)?;
         let dry = req.query.dry_run()?;
-        let (obj, warnings) = self.create_object(t.resource, t.namespace.as_deref(), body, &req.query, dry)?;
+        let (obj, warnings) = self.create_object(t.resource, t.namespace.as_deref(), body, &req.query, dry).await?;
         Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings })
     }
 
-    /// The create pipeline: metadata, defaults, admission, validation, storage.
-    fn create_object(
+    /// The create pipeline, in kube-apiserver's order: decoding with
+    /// defaults, the built-in mutating admission (Priority,
+    /// DefaultTolerationSeconds), mutating webhooks, the strategy's
+    /// preparation (system metadata, status), validation, validating
+    /// webhooks, storage.
+    async fn create_object(
         &self,
         r: &'static ResourceType,
         ns: Option<&str>,
@@ -373,6 +380,29 @@ impl Api {
         check_type(r, &obj)?;
         let mut warnings = Vec::new();
         set_namespace(r, ns, &mut obj)?;
+        if meta::meta(&obj).and_then(|m| m.get("resourceVersion")).and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+            return Err(ApiError::internal("resourceVersion should not be set on objects to be created"));
+        }
+        let mut obj = self.defaults(r, obj, q, &mut warnings)?;
+        if r.group.is_empty() && r.kind == "Pod" {
+            self.admit_pod(&mut obj)?;
+        }
+        let request_name = meta::name(&obj).to_string();
+        let namespace = meta::namespace(&obj).to_string();
+        let attrs = Attributes {
+            resource: r,
+            subresource: None,
+            operation: Operation::Create,
+            name: &request_name,
+            namespace: &namespace,
+            object: None,
+            old_object: None,
+            dry_run: dry,
+            options: Some(write_options("CreateOptions", q)),
+        };
+        let (obj, w) = self.webhooks.mutate(&attrs, obj).await?;
+        warnings.extend(w);
+        let mut obj = self.redecode(r, ns, obj)?;
         let m = meta::meta_mut(&mut obj);
         let name = m.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         let gen_name = m.get("generateName").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -386,9 +416,6 @@ impl Api {
                 ));
             }
             m.insert("name".into(), json!(format!("{gen_name}{}", meta::random_suffix())));
-        }
-        if m.get("resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
-            return Err(ApiError::internal("resourceVersion should not be set on objects to be created"));
         }
         m.insert("uid".into(), json!(meta::new_uid()));
         m.insert("creationTimestamp".into(), json!(meta::now()));
@@ -410,15 +437,15 @@ impl Api {
             let qos = qos_class(&obj);
             obj["status"] = json!({"phase": "Pending", "qosClass": qos});
         }
-        let mut obj = self.defaults(r, obj, q, &mut warnings)?;
-        if r.group.is_empty() && r.kind == "Pod" {
-            self.admit_pod(&mut obj)?;
-            obj = crate::defaults::apply_defaults(r.group, r.version, r.kind, obj).map_err(ApiError::bad_request)?;
+        if r.group.is_empty() && r.kind == "Namespace" {
+            obj["status"] = json!({"phase": "Active"});
         }
         let errs = crate::validation::validate(r.group, r.version, r.kind, &obj, None);
         if !errs.is_empty() {
             return Err(ApiError::invalid(r.group, r.kind, meta::name(&obj), &errs));
         }
+        let attrs = Attributes { object: Some(&obj), ..attrs };
+        warnings.extend(self.webhooks.validate(&attrs).await?);
         let name = meta::name(&obj).to_string();
         if dry {
             if self.store.get(r, meta::namespace(&obj), &name).is_some() {
@@ -428,6 +455,17 @@ impl Api {
         }
         let stored = self.store.create(r, obj).map_err(|e| e.into_api(r, &name))?;
         Ok((stored, warnings))
+    }
+
+    /// After mutating webhooks the object is decoded and defaulted again, as
+    /// upstream does with a webhook's patch; it must still be of the
+    /// resource's kind and in the request's namespace.
+    fn redecode(&self, r: &ResourceType, ns: Option<&str>, obj: Value) -> ApiResult<Value> {
+        let mut obj = crate::defaults::apply_defaults(r.group, r.version, r.kind, obj)
+            .map_err(|e| ApiError::internal(format!("the object mutated by admission webhooks cannot be decoded: {e}")))?;
+        check_type(r, &obj)?;
+        set_namespace(r, ns, &mut obj)?;
+        Ok(obj)
     }
 
     /// Decodes to the typed object, applies defaults, and reports unknown
@@ -484,7 +522,7 @@ impl Api {
             match s {
                 "status" if r.has(Sub::Status) => {}
                 "scale" if r.has(Sub::Scale) => {
-                    return self.update_scale(t, body, dry).await;
+                    return self.update_scale(t, body, &req.query, dry).await;
                 }
                 _ => return Err(no_sub(t, s)),
             }
@@ -500,7 +538,7 @@ impl Api {
         let Some(old) = self.store.get(r, &ns, &name) else {
             if r.create_on_update && t.sub.is_none() {
                 meta::meta_mut(&mut body).remove("resourceVersion");
-                let (obj, warnings) = self.create_object(r, t.namespace.as_deref(), body, &req.query, dry)?;
+                let (obj, warnings) = self.create_object(r, t.namespace.as_deref(), body, &req.query, dry).await?;
                 return Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings });
             }
             return Err(ApiError::not_found(r.group, r.plural, &name));
@@ -515,15 +553,17 @@ impl Api {
             }
             None => store::rv_of(&old),
         };
-        let (obj, warnings, code) = self.update_object(r, t.sub.as_deref(), &old, body, expect, &req.query, dry)?;
+        let (obj, warnings, code) = self.update_object(r, t.sub.as_deref(), &old, body, expect, &req.query, dry, true).await?;
         Ok(Reply::Json { code, body: (*obj).clone(), warnings })
     }
 
-    /// The update pipeline shared by update and patch: what the main resource
-    /// or the status subresource may change, generation, defaults,
-    /// validation, storage, and deletion once the last finalizer is gone.
+    /// The update pipeline shared by update and patch, in kube-apiserver's
+    /// order: defaults, mutating webhooks (when `admit`), what the main
+    /// resource or the status subresource may change, generation,
+    /// validation, validating webhooks, storage, and deletion once the last
+    /// finalizer is gone.
     #[allow(clippy::too_many_arguments)]
-    fn update_object(
+    async fn update_object(
         &self,
         r: &'static ResourceType,
         sub: Option<&str>,
@@ -532,8 +572,37 @@ impl Api {
         expect: u64,
         q: &Query,
         dry: bool,
+        admit: bool,
     ) -> ApiResult<(Obj, Vec<String>, u16)> {
         let mut warnings = Vec::new();
+        let body = self.defaults(r, body, q, &mut warnings)?;
+        let name = meta::name(old).to_string();
+        let ns = meta::namespace(old).to_string();
+        let attrs = Attributes {
+            resource: r,
+            subresource: sub,
+            operation: Operation::Update,
+            name: &name,
+            namespace: &ns,
+            object: None,
+            old_object: Some(old),
+            dry_run: dry,
+            options: Some(write_options("UpdateOptions", q)),
+        };
+        let body = if admit {
+            let (body, w) = self.webhooks.mutate(&attrs, body).await?;
+            warnings.extend(w);
+            let ns = (!ns.is_empty()).then_some(ns.as_str());
+            self.redecode(r, ns, body)?
+        } else {
+            body
+        };
+        if meta::name(&body) != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                meta::name(&body)
+            )));
+        }
         let mut new = if sub == Some("status") {
             // The status subresource changes the status and nothing else.
             let mut n = (**old).clone();
@@ -574,7 +643,6 @@ impl Api {
             meta::meta_mut(&mut new).insert("generation".into(), json!(g + 1));
         }
         meta::meta_mut(&mut new).insert("resourceVersion".into(), json!(expect.to_string()));
-        let new = self.defaults(r, new, q, &mut warnings)?;
         // Removing finalizers from an object that is already deleting is
         // always allowed; everything else is validated.
         let errs = crate::validation::validate(r.group, r.version, r.kind, &new, Some(old));
@@ -595,8 +663,10 @@ impl Api {
                 ));
             }
         }
-        let name = meta::name(&new).to_string();
-        let ns = meta::namespace(&new).to_string();
+        if admit {
+            let attrs = Attributes { object: Some(&new), ..attrs };
+            warnings.extend(self.webhooks.validate(&attrs).await?);
+        }
         if new == **old {
             // Nothing changed: nothing is written and no event is sent.
             return Ok((old.clone(), warnings, 200));
@@ -616,13 +686,25 @@ impl Api {
         Ok((stored, warnings, 200))
     }
 
-    async fn update_scale(&self, t: &Target, body: Value, dry: bool) -> ApiResult<Reply> {
-        let r = t.resource;
-        let name = t.name.clone().unwrap_or_default();
-        if body.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Scale") {
-            return Err(ApiError::bad_request("the object provided is unrecognized (must be of type Scale)"));
-        }
-        let replicas = body.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+    /// A write through the scale subresource: webhooks see the Scale, the
+    /// object gets the new replicas.
+    async fn write_scale(&self, r: &'static ResourceType, old: &Obj, scale: Value, expect: u64, q: &Query, dry: bool) -> ApiResult<Reply> {
+        let name = meta::name(old).to_string();
+        let ns = meta::namespace(old).to_string();
+        let old_scale = to_scale(r, old)?;
+        let attrs = Attributes {
+            resource: r,
+            subresource: Some("scale"),
+            operation: Operation::Update,
+            name: &name,
+            namespace: &ns,
+            object: None,
+            old_object: Some(&old_scale),
+            dry_run: dry,
+            options: Some(write_options("UpdateOptions", q)),
+        };
+        let (scale, mut warnings) = self.webhooks.mutate(&attrs, scale).await?;
+        let replicas = scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
         if replicas < 0 {
             return Err(ApiError::invalid(
                 "autoscaling",
@@ -630,6 +712,23 @@ impl Api {
                 &name,
                 &[FieldError::invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
             ));
+        }
+        let mut new = (**old).clone();
+        new["spec"]["replicas"] = json!(replicas);
+        let mut new_scale = to_scale(r, &new)?;
+        new_scale["metadata"]["resourceVersion"] = json!(expect.to_string());
+        let attrs = Attributes { object: Some(&new_scale), ..attrs };
+        warnings.extend(self.webhooks.validate(&attrs).await?);
+        let (obj, w, _) = self.update_object(r, None, old, new, expect, q, dry, false).await?;
+        warnings.extend(w);
+        Ok(Reply::Json { code: 200, body: to_scale(r, &obj)?, warnings })
+    }
+
+    async fn update_scale(&self, t: &Target, body: Value, q: &Query, dry: bool) -> ApiResult<Reply> {
+        let r = t.resource;
+        let name = t.name.clone().unwrap_or_default();
+        if body.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Scale") {
+            return Err(ApiError::bad_request("the object provided is unrecognized (must be of type Scale)"));
         }
         let old = self.get(t)?;
         let expect = match body.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty()) {
@@ -639,10 +738,7 @@ impl Api {
         if expect != store::rv_of(&old) {
             return Err(ApiError::stale(r.group, r.plural, &name));
         }
-        let mut new = (*old).clone();
-        new["spec"]["replicas"] = json!(replicas);
-        let (obj, warnings, _) = self.update_object(r, None, &old, new, expect, &Query::default(), dry)?;
-        Ok(Reply::Json { code: 200, body: to_scale(r, &obj)?, warnings })
+        self.write_scale(r, &old, body, expect, q, dry).await
     }
 
     async fn patch(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
@@ -675,13 +771,10 @@ impl Api {
             let base = if t.sub.as_deref() == Some("scale") { to_scale(r, &old)? } else { (*old).clone() };
             let patched = apply_patch(kind, &base, &patch, r)?;
             if t.sub.as_deref() == Some("scale") {
-                let mut new = (*old).clone();
-                new["spec"]["replicas"] = patched.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
-                let (obj, warnings, _) = match self.update_object(r, None, &old, new, store::rv_of(&old), &req.query, dry) {
+                match self.write_scale(r, &old, patched, store::rv_of(&old), &req.query, dry).await {
                     Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
-                    other => other?,
-                };
-                return Ok(Reply::Json { code: 200, body: to_scale(r, &obj)?, warnings });
+                    other => return other,
+                }
             }
             let mut patched = patched;
             if !patched.is_object() {
@@ -704,7 +797,7 @@ impl Api {
                 }
                 None => store::rv_of(&old),
             };
-            match self.update_object(r, t.sub.as_deref(), &old, patched, expect, &req.query, dry) {
+            match self.update_object(r, t.sub.as_deref(), &old, patched, expect, &req.query, dry, true).await {
                 Ok((obj, warnings, code)) => return Ok(Reply::Json { code, body: (*obj).clone(), warnings }),
                 Err(e) if e.code == 409 && e.reason == "Conflict" && precondition.is_none() => continue,
                 Err(e) => return Err(e),
@@ -723,15 +816,45 @@ impl Api {
         let dry = req.query.dry_run()? || opts.dry_run;
         let name = t.name.clone().unwrap_or_default();
         let ns = t.namespace.clone().unwrap_or_default();
-        let (obj, deleted) = self.delete_object(t.resource, &ns, &name, &opts, dry)?;
+        let (obj, deleted) = self.delete_object(t.resource, &ns, &name, &opts, dry).await?;
         Ok(delete_reply(t.resource, &obj, deleted, &opts))
+    }
+
+    /// Deletes an object after the DELETE admission webhooks (mutating, then
+    /// validating, both seeing the stored object as oldObject).
+    pub async fn delete_object(
+        &self,
+        r: &'static ResourceType,
+        ns: &str,
+        name: &str,
+        opts: &DeleteOptions,
+        dry: bool,
+    ) -> ApiResult<(Obj, bool)> {
+        let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
+        let attrs = Attributes {
+            resource: r,
+            subresource: None,
+            operation: Operation::Delete,
+            name,
+            namespace: ns,
+            object: None,
+            old_object: Some(&old),
+            dry_run: dry,
+            options: Some(opts.to_value(dry)),
+        };
+        let (_, mut warnings) = self.webhooks.mutate(&attrs, Value::Null).await?;
+        warnings.extend(self.webhooks.validate(&attrs).await?);
+        for w in warnings {
+            tracing::debug!(resource = r.plural, namespace = ns, name, warning = %w, "admission warning on delete");
+        }
+        self.delete_unadmitted(r, ns, name, opts, dry)
     }
 
     /// Deletes an object as kube-apiserver does: preconditions, graceful
     /// deletion of pods on nodes, finalizers, and the propagation policy
     /// turned into the orphan or foregroundDeletion finalizer. Returns the
     /// object and whether it is gone.
-    pub fn delete_object(&self, r: &'static ResourceType, ns: &str, name: &str, opts: &DeleteOptions, dry: bool) -> ApiResult<(Obj, bool)> {
+    fn delete_unadmitted(&self, r: &'static ResourceType, ns: &str, name: &str, opts: &DeleteOptions, dry: bool) -> ApiResult<(Obj, bool)> {
         for _ in 0..MAX_RETRIES {
             let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
             if let Some(uid) = &opts.uid
@@ -847,7 +970,7 @@ impl Api {
         let (rv, objects) = self.store.list(r, t.namespace.as_deref());
         let mut items = Vec::new();
         for o in objects.iter().filter(|o| f.matches(o)) {
-            match self.delete_object(r, meta::namespace(o), meta::name(o), &opts, dry) {
+            match self.delete_object(r, meta::namespace(o), meta::name(o), &opts, dry).await {
                 Ok((obj, _)) => items.push((*obj).clone()),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
@@ -861,18 +984,18 @@ impl Api {
     // ----- changes made by the sandbox's own controllers -----
 
     /// Creates an object through the create pipeline.
-    pub fn create_internal(&self, r: &'static ResourceType, ns: Option<&str>, obj: Value) -> ApiResult<Obj> {
-        self.create_object(r, ns, obj, &Query::default(), false).map(|(o, _)| o)
+    pub async fn create_internal(&self, r: &'static ResourceType, ns: Option<&str>, obj: Value) -> ApiResult<Obj> {
+        self.create_object(r, ns, obj, &Query::default(), false).await.map(|(o, _)| o)
     }
 
     /// Changes an object with `f` through the update pipeline, retrying
     /// when it changed underneath.
-    pub fn modify_internal(&self, r: &'static ResourceType, ns: &str, name: &str, f: impl Fn(&mut Value)) -> ApiResult<Obj> {
+    pub async fn modify_internal(&self, r: &'static ResourceType, ns: &str, name: &str, f: impl Fn(&mut Value)) -> ApiResult<Obj> {
         for _ in 0..MAX_RETRIES {
             let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
             let mut new = (*old).clone();
             f(&mut new);
-            match self.update_object(r, None, &old, new, store::rv_of(&old), &Query::default(), false) {
+            match self.update_object(r, None, &old, new, store::rv_of(&old), &Query::default(), false, true).await {
                 Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
                 other => return other.map(|(o, _, _)| o),
             }
@@ -912,10 +1035,32 @@ impl Api {
 
     // ----- pod subresources -----
 
-    async fn bind(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
-        let body = decode_body(req)?;
+    /// Admission of a create on a pod subresource (binding, eviction): the
+    /// webhooks see the subresource's object.
+    async fn admit_sub_create(&self, t: &Target, sub: &str, body: Value, q: &Query, dry: bool) -> ApiResult<(Value, Vec<String>)> {
         let name = t.name.clone().unwrap_or_default();
         let ns = t.namespace.clone().unwrap_or_default();
+        let attrs = Attributes {
+            resource: t.resource,
+            subresource: Some(sub),
+            operation: Operation::Create,
+            name: &name,
+            namespace: &ns,
+            object: None,
+            old_object: None,
+            dry_run: dry,
+            options: Some(write_options("CreateOptions", q)),
+        };
+        let (body, mut warnings) = self.webhooks.mutate(&attrs, body).await?;
+        let attrs = Attributes { object: Some(&body), ..attrs };
+        warnings.extend(self.webhooks.validate(&attrs).await?);
+        Ok((body, warnings))
+    }
+
+    async fn bind(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
+        let body = decode_body(req)?;
+        let (body, warnings) = self.admit_sub_create(t, "binding", body, &req.query, req.query.dry_run()?).await?;
+        let name = t.name.clone().unwrap_or_default();
         let node = body.pointer("/target/name").and_then(Value::as_str).unwrap_or_default().to_string();
         if node.is_empty() {
             return Err(ApiError::invalid("", "Binding", &name, &[FieldError::required("target.name", "")]));
@@ -952,12 +1097,12 @@ impl Api {
                 Err(e) => return Err(e.into_api(r, &name)),
             }
         }
-        let _ = ns;
-        Ok(Reply::Json { code: 201, body: success_status(None), warnings: Vec::new() })
+        Ok(Reply::Json { code: 201, body: success_status(None), warnings })
     }
 
     async fn evict(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
         let body = decode_body(req)?;
+        let (body, warnings) = self.admit_sub_create(t, "eviction", body, &req.query, req.query.dry_run()?).await?;
         let name = t.name.clone().unwrap_or_default();
         let ns = t.namespace.clone().unwrap_or_default();
         let pod = self.get(t)?;
@@ -969,8 +1114,8 @@ impl Api {
         let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending");
         // Pods that are not running, or already deleting, are deleted without a budget check.
         if meta::is_deleting(&pod) || matches!(phase, "Succeeded" | "Failed" | "Pending") {
-            self.delete_object(t.resource, &ns, &name, &opts, opts.dry_run)?;
-            return Ok(Reply::Json { code: 201, body: success_status(None), warnings: Vec::new() });
+            self.delete_unadmitted(t.resource, &ns, &name, &opts, opts.dry_run)?;
+            return Ok(Reply::Json { code: 201, body: success_status(None), warnings });
         }
         let pdbs_r = registry::find("policy", "v1", "poddisruptionbudgets").expect("pdbs");
         let labels = meta::labels(&pod);
@@ -1021,8 +1166,8 @@ impl Api {
                 })?;
             }
         }
-        self.delete_object(t.resource, &ns, &name, &opts, opts.dry_run)?;
-        Ok(Reply::Json { code: 201, body: success_status(None), warnings: Vec::new() })
+        self.delete_unadmitted(t.resource, &ns, &name, &opts, opts.dry_run)?;
+        Ok(Reply::Json { code: 201, body: success_status(None), warnings })
     }
 }
 
@@ -1362,6 +1507,30 @@ impl DeleteOptions {
         Ok(o)
     }
 
+    /// The options as the DeleteOptions object admission reviews carry.
+    fn to_value(&self, dry: bool) -> Value {
+        let mut v = json!({"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1"});
+        if let Some(g) = self.grace_period {
+            v["gracePeriodSeconds"] = json!(g);
+        }
+        if self.propagation.is_some() {
+            v["propagationPolicy"] = json!(p_str(self.propagation));
+        }
+        if self.uid.is_some() || self.resource_version.is_some() {
+            v["preconditions"] = json!({});
+            if let Some(u) = &self.uid {
+                v["preconditions"]["uid"] = json!(u);
+            }
+            if let Some(rv) = &self.resource_version {
+                v["preconditions"]["resourceVersion"] = json!(rv);
+            }
+        }
+        if dry {
+            v["dryRun"] = json!(["All"]);
+        }
+        v
+    }
+
     fn from_value(v: &Value) -> ApiResult<Self> {
         let mut o = Self { grace_period: v.get("gracePeriodSeconds").and_then(Value::as_i64), ..Self::default() };
         if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
@@ -1442,6 +1611,21 @@ fn delete_reply(r: &ResourceType, obj: &Value, deleted: bool, opts: &DeleteOptio
         details["group"] = json!(r.group);
     }
     Reply::ok(success_status(Some(details)))
+}
+
+/// The CreateOptions or UpdateOptions of a request, as admission reviews carry them.
+fn write_options(kind: &str, q: &Query) -> Value {
+    let mut v = json!({"kind": kind, "apiVersion": "meta.k8s.io/v1"});
+    if let Some(m) = q.some("fieldManager") {
+        v["fieldManager"] = json!(m);
+    }
+    if q.some("dryRun").is_some() {
+        v["dryRun"] = json!(["All"]);
+    }
+    if let Some(f) = q.some("fieldValidation") {
+        v["fieldValidation"] = json!(f);
+    }
+    v
 }
 
 fn success_status(details: Option<Value>) -> Value {

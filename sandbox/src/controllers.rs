@@ -21,12 +21,12 @@ use crate::store::{Event, EventType, Obj};
 pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Creates the system namespaces and starts the controllers.
-pub fn start(api: Arc<Api>) -> Vec<tokio::task::JoinHandle<()>> {
+pub async fn start(api: Arc<Api>) -> Vec<tokio::task::JoinHandle<()>> {
     let events = api.store.observe();
     let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
     for name in SYSTEM_NAMESPACES {
         let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        if let Err(e) = api.create_internal(ns_r, None, ns) {
+        if let Err(e) = api.create_internal(ns_r, None, ns).await {
             tracing::error!(namespace = name, error = %e, "cannot create system namespace");
         }
     }
@@ -34,10 +34,10 @@ pub fn start(api: Arc<Api>) -> Vec<tokio::task::JoinHandle<()>> {
     let task = tokio::spawn(async move {
         let mut gc = Controllers { api, owners: HashMap::new(), uids: HashMap::new() };
         while let Some(e) = events.recv().await {
-            gc.handle(&e);
+            gc.handle(&e).await;
             // Act on everything already queued before yielding, in order.
             while let Ok(e) = events.try_recv() {
-                gc.handle(&e);
+                gc.handle(&e).await;
             }
         }
     });
@@ -64,42 +64,42 @@ fn owner_uids(o: &Value) -> Vec<String> {
 }
 
 impl Controllers {
-    fn handle(&mut self, e: &Event) {
+    async fn handle(&mut self, e: &Event) {
         self.index(e);
         let r = e.resource;
         match (r.group, r.kind, e.kind) {
-            ("", "Namespace", EventType::Added) => self.ensure_service_account(meta::name(&e.obj)),
-            ("", "Namespace", EventType::Modified) if meta::is_deleting(&e.obj) => self.clean_namespace(&e.obj),
+            ("", "Namespace", EventType::Added) => self.ensure_service_account(meta::name(&e.obj)).await,
+            ("", "Namespace", EventType::Modified) if meta::is_deleting(&e.obj) => self.clean_namespace(&e.obj).await,
             _ => {}
         }
         if e.kind == EventType::Deleted {
-            self.owner_gone(&e.obj);
+            self.owner_gone(&e.obj).await;
             let ns = meta::namespace(&e.obj).to_string();
             if !ns.is_empty() {
                 self.maybe_finish_namespace(&ns);
             }
             for uid in owner_uids(&e.obj) {
-                self.maybe_finish_foreground(&uid);
+                self.maybe_finish_foreground(&uid).await;
             }
         } else {
             if meta::is_deleting(&e.obj) {
                 let f = meta::finalizers(&e.obj);
                 if f.iter().any(|f| f == "orphan") {
-                    self.orphan_dependents(r, &e.obj);
+                    self.orphan_dependents(r, &e.obj).await;
                 }
                 if f.iter().any(|f| f == "foregroundDeletion") {
-                    self.delete_dependents_foreground(&e.obj);
+                    self.delete_dependents_foreground(&e.obj).await;
                 }
             }
             if e.kind == EventType::Added && !owner_uids(&e.obj).is_empty() {
-                self.check_owners(r, &e.obj);
+                self.check_owners(r, &e.obj).await;
             }
             if e.kind == EventType::Modified {
                 // A dependent that lost its owner references may unblock a foreground deletion.
                 if let Some(prev) = &e.prev {
                     for uid in owner_uids(prev) {
                         if !owner_uids(&e.obj).contains(&uid) {
-                            self.maybe_finish_foreground(&uid);
+                            self.maybe_finish_foreground(&uid).await;
                         }
                     }
                 }
@@ -152,13 +152,13 @@ impl Controllers {
         self.api.store.get(r, ns, name).is_some_and(|o| meta::uid(&o) == uid)
     }
 
-    fn ensure_service_account(&self, ns: &str) {
+    async fn ensure_service_account(&self, ns: &str) {
         let sa_r = registry::find("", "v1", "serviceaccounts").expect("serviceaccounts");
         if self.api.store.get(sa_r, ns, "default").is_some() {
             return;
         }
         let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
-        if let Err(e) = self.api.create_internal(sa_r, Some(ns), sa)
+        if let Err(e) = self.api.create_internal(sa_r, Some(ns), sa).await
             && e.code != 409
         {
             tracing::warn!(namespace = ns, error = %e, "cannot create the default ServiceAccount");
@@ -166,16 +166,16 @@ impl Controllers {
     }
 
     /// A dependent created with owners: if none of them exists, it is garbage.
-    fn check_owners(&self, r: &'static ResourceType, o: &Value) {
+    async fn check_owners(&self, r: &'static ResourceType, o: &Value) {
         let ns = meta::namespace(o);
         if meta::owner_refs(o).iter().all(|oref| !self.owner_exists(ns, oref)) {
-            self.delete(r, ns, meta::name(o), Propagation::Background);
+            self.delete(r, ns, meta::name(o), Propagation::Background).await;
         }
     }
 
     /// The owner with this object's uid is gone: its dependents with no
     /// other owner left are deleted; the others lose the reference.
-    fn owner_gone(&self, owner: &Value) {
+    async fn owner_gone(&self, owner: &Value) {
         let uid = meta::uid(owner);
         for d in self.dependents(uid) {
             let Some(obj) = self.get(&d) else { continue };
@@ -184,43 +184,44 @@ impl Controllers {
                 refs.iter().any(|oref| oref.get("uid").and_then(Value::as_str) != Some(uid) && self.owner_exists(&d.1, oref));
             if others_alive {
                 let uid = uid.to_string();
-                self.modify(&d, move |v| remove_owner_ref(v, &uid));
+                self.modify(&d, move |v| remove_owner_ref(v, &uid)).await;
             } else {
                 // Dependents of an owner deleted in the foreground were deleted in the foreground.
                 let foreground = meta::finalizers(owner).iter().any(|f| f == "foregroundDeletion");
-                self.delete(d.0, &d.1, &d.2, if foreground { Propagation::Foreground } else { Propagation::Background });
+                self.delete(d.0, &d.1, &d.2, if foreground { Propagation::Foreground } else { Propagation::Background }).await;
             }
         }
     }
 
-    fn orphan_dependents(&self, r: &'static ResourceType, owner: &Value) {
+    async fn orphan_dependents(&self, r: &'static ResourceType, owner: &Value) {
         let uid = meta::uid(owner).to_string();
         for d in self.dependents(&uid) {
             let u = uid.clone();
-            self.modify(&d, move |v| remove_owner_ref(v, &u));
+            self.modify(&d, move |v| remove_owner_ref(v, &u)).await;
         }
         let owner_ref = (r, meta::namespace(owner).to_string(), meta::name(owner).to_string());
         self.modify(&owner_ref, |v| {
             let f: Vec<String> = meta::finalizers(v).into_iter().filter(|f| f != "orphan").collect();
             meta::set_finalizers(v, &f);
-        });
+        })
+        .await;
     }
 
-    fn delete_dependents_foreground(&self, owner: &Value) {
+    async fn delete_dependents_foreground(&self, owner: &Value) {
         let uid = meta::uid(owner);
         for d in self.dependents(uid) {
             if let Some(obj) = self.get(&d)
                 && !meta::is_deleting(&obj)
             {
-                self.delete(d.0, &d.1, &d.2, Propagation::Foreground);
+                self.delete(d.0, &d.1, &d.2, Propagation::Foreground).await;
             }
         }
-        self.maybe_finish_foreground(uid);
+        self.maybe_finish_foreground(uid).await;
     }
 
     /// Removes the foregroundDeletion finalizer of the owner with `uid` once
     /// no dependent blocks it.
-    fn maybe_finish_foreground(&self, uid: &str) {
+    async fn maybe_finish_foreground(&self, uid: &str) {
         let Some(owner) = self.find_by_uid_among_deleting(uid) else { return };
         let blocking = self.dependents(uid).iter().any(|d| {
             self.get(d).is_some_and(|o| {
@@ -235,7 +236,8 @@ impl Controllers {
         self.modify(&owner, |v| {
             let f: Vec<String> = meta::finalizers(v).into_iter().filter(|f| f != "foregroundDeletion").collect();
             meta::set_finalizers(v, &f);
-        });
+        })
+        .await;
     }
 
     /// The object with `uid`, if it is waiting for its dependents' foreground deletion.
@@ -246,7 +248,7 @@ impl Controllers {
             .then(|| (&RESOURCES[*i], ns.clone(), name.clone()))
     }
 
-    fn clean_namespace(&self, ns_obj: &Value) {
+    async fn clean_namespace(&self, ns_obj: &Value) {
         let ns = meta::name(ns_obj).to_string();
         let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
         if ns_obj.pointer("/status/phase").and_then(Value::as_str) != Some("Terminating") {
@@ -256,7 +258,7 @@ impl Controllers {
             let (_, objects) = self.api.store.list(r, Some(&ns));
             for o in objects {
                 if !meta::is_deleting(&o) {
-                    self.delete(r, &ns, meta::name(&o), Propagation::Background);
+                    self.delete(r, &ns, meta::name(&o), Propagation::Background).await;
                 }
             }
         }
@@ -278,17 +280,17 @@ impl Controllers {
         self.api.finish_namespace(ns);
     }
 
-    fn delete(&self, r: &'static ResourceType, ns: &str, name: &str, p: Propagation) {
+    async fn delete(&self, r: &'static ResourceType, ns: &str, name: &str, p: Propagation) {
         let opts = DeleteOptions { propagation: Some(p), ..DeleteOptions::default() };
-        if let Err(e) = self.api.delete_object(r, ns, name, &opts, false)
+        if let Err(e) = self.api.delete_object(r, ns, name, &opts, false).await
             && e.code != 404
         {
             tracing::warn!(resource = r.plural, namespace = ns, name, error = %e, "garbage collector cannot delete");
         }
     }
 
-    fn modify(&self, (r, ns, name): &Ref, f: impl Fn(&mut Value)) {
-        if let Err(e) = self.api.modify_internal(r, ns, name, f)
+    async fn modify(&self, (r, ns, name): &Ref, f: impl Fn(&mut Value)) {
+        if let Err(e) = self.api.modify_internal(r, ns, name, f).await
             && e.code != 404
         {
             tracing::warn!(resource = r.plural, namespace = ns, name, error = %e, "garbage collector cannot update");

@@ -67,7 +67,7 @@ impl Sandbox {
     pub async fn start_with(cfg: Config) -> anyhow::Result<Self> {
         let store = Arc::new(Store::new(cfg.history));
         let api = Arc::new(api::Api::new(store, cfg.api));
-        let mut tasks = controllers::start(api.clone());
+        let mut tasks = controllers::start(api.clone()).await;
         let (listener, addr) = server::bind(cfg.port).await.map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}", cfg.port))?;
         let (stop, stopped) = oneshot::channel::<()>();
         tasks.push(tokio::spawn(server::serve(api.clone(), listener, async move {

@@ -1,6 +1,8 @@
 //! Shared helpers for the sandbox conformance tests.
 #![allow(dead_code)]
 
+pub mod hooks;
+
 use std::time::Duration;
 
 use kube::Client;
