@@ -13,6 +13,7 @@ use rudder_common::selector::{FieldSelector, Selector};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::managed;
 use crate::meta;
 use crate::registry::{self, DefaultPropagation, ResourceType, Sub};
 use crate::request::{Query, Route, Target, Verb};
@@ -46,7 +47,53 @@ pub struct Request {
     pub query: Query,
     pub content_type: Option<String>,
     pub accept: Option<String>,
+    pub user_agent: Option<String>,
     pub body: Bytes,
+}
+
+impl Request {
+    /// The field manager of a write: the `fieldManager` parameter, else the
+    /// User-Agent's first part, as upstream names managers.
+    fn manager(&self) -> ApiResult<String> {
+        match self.query.some("fieldManager") {
+            Some(m) if m.len() > 128 => {
+                Err(ApiError::invalid("meta.k8s.io", "UpdateOptions", "", &[FieldError::too_long("fieldManager", 128)]))
+            }
+            Some(m) => Ok(m.to_string()),
+            None => Ok(managed::manager_from_user_agent(self.user_agent.as_deref().unwrap_or_default())),
+        }
+    }
+}
+
+/// Who makes a write, for `metadata.managedFields`.
+#[derive(Debug, Clone, Copy)]
+pub struct Manager<'a> {
+    pub name: &'a str,
+    /// The subresource written through ("" for the main resource).
+    pub subresource: &'a str,
+}
+
+/// The part of an object a write through `sub` owns fields in.
+fn scope_of(r: &ResourceType, sub: &str) -> managed::Scope {
+    match sub {
+        "status" => managed::Scope::Status,
+        _ if r.has(Sub::Status) => managed::Scope::MainResource,
+        _ => managed::Scope::All,
+    }
+}
+
+/// Records a non-apply write in `new`'s managedFields.
+fn track(r: &ResourceType, old: Option<&Value>, new: &mut Value, m: Manager<'_>) -> ApiResult<()> {
+    let now = meta::now();
+    let api_version = r.api_version();
+    let w = managed::Writer {
+        manager: m.name,
+        api_version: &api_version,
+        subresource: m.subresource,
+        scope: scope_of(r, m.subresource),
+        now: &now,
+    };
+    managed::track_update(r.group, r.kind, old, new, &w)
 }
 
 /// Settings of the API.
@@ -75,6 +122,10 @@ pub struct Api {
 /// How many times a patch or a server-side change is retried when the
 /// object changed underneath it.
 const MAX_RETRIES: usize = 16;
+
+/// The field manager of the sandbox's own controllers' writes, named as
+/// upstream's controllers are.
+pub const INTERNAL_MANAGER: &str = "kube-controller-manager";
 
 impl Api {
     pub fn new(store: Arc<Store>, opts: Options) -> Self {
@@ -360,7 +411,9 @@ impl Api {
         }
         let body = decode_body(req)?;
         let dry = req.query.dry_run()?;
-        let (obj, warnings) = self.create_object(t.resource, t.namespace.as_deref(), body, &req.query, dry).await?;
+        let m = req.manager()?;
+        let manager = Manager { name: &m, subresource: "" };
+        let (obj, warnings) = self.create_object(t.resource, t.namespace.as_deref(), body, &req.query, dry, Some(manager)).await?;
         Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings })
     }
 
@@ -376,6 +429,7 @@ impl Api {
         mut obj: Value,
         q: &Query,
         dry: bool,
+        manager: Option<Manager<'_>>,
     ) -> ApiResult<(Obj, Vec<String>)> {
         check_type(r, &obj)?;
         let mut warnings = Vec::new();
@@ -439,6 +493,9 @@ impl Api {
         }
         if r.group.is_empty() && r.kind == "Namespace" {
             obj["status"] = json!({"phase": "Active"});
+        }
+        if let Some(m) = manager {
+            track(r, None, &mut obj, m)?;
         }
         let errs = crate::validation::validate(r.group, r.version, r.kind, &obj, None);
         if !errs.is_empty() {
@@ -522,7 +579,7 @@ impl Api {
             match s {
                 "status" if r.has(Sub::Status) => {}
                 "scale" if r.has(Sub::Scale) => {
-                    return self.update_scale(t, body, &req.query, dry).await;
+                    return self.update_scale(t, body, &req.query, dry, &req.manager()?).await;
                 }
                 _ => return Err(no_sub(t, s)),
             }
@@ -538,7 +595,9 @@ impl Api {
         let Some(old) = self.store.get(r, &ns, &name) else {
             if r.create_on_update && t.sub.is_none() {
                 meta::meta_mut(&mut body).remove("resourceVersion");
-                let (obj, warnings) = self.create_object(r, t.namespace.as_deref(), body, &req.query, dry).await?;
+                let m = req.manager()?;
+                let manager = Manager { name: &m, subresource: "" };
+                let (obj, warnings) = self.create_object(r, t.namespace.as_deref(), body, &req.query, dry, Some(manager)).await?;
                 return Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings });
             }
             return Err(ApiError::not_found(r.group, r.plural, &name));
@@ -553,7 +612,10 @@ impl Api {
             }
             None => store::rv_of(&old),
         };
-        let (obj, warnings, code) = self.update_object(r, t.sub.as_deref(), &old, body, expect, &req.query, dry, true).await?;
+        let m = req.manager()?;
+        let manager = Manager { name: &m, subresource: t.sub.as_deref().unwrap_or_default() };
+        let (obj, warnings, code) =
+            self.update_object(r, t.sub.as_deref(), &old, body, expect, &req.query, dry, true, Some(manager)).await?;
         Ok(Reply::Json { code, body: (*obj).clone(), warnings })
     }
 
@@ -573,6 +635,7 @@ impl Api {
         q: &Query,
         dry: bool,
         admit: bool,
+        manager: Option<Manager<'_>>,
     ) -> ApiResult<(Obj, Vec<String>, u16)> {
         let mut warnings = Vec::new();
         let body = self.defaults(r, body, q, &mut warnings)?;
@@ -604,8 +667,14 @@ impl Api {
             )));
         }
         let mut new = if sub == Some("status") {
-            // The status subresource changes the status and nothing else.
+            // The status subresource changes the status and nothing else
+            // (and the managed fields, when server-side apply computed them).
             let mut n = (**old).clone();
+            if manager.is_none()
+                && let Some(mf) = body.pointer("/metadata/managedFields")
+            {
+                meta::meta_mut(&mut n).insert("managedFields".into(), mf.clone());
+            }
             match body.get("status") {
                 Some(s) => n["status"] = s.clone(),
                 None => {
@@ -643,6 +712,9 @@ impl Api {
             meta::meta_mut(&mut new).insert("generation".into(), json!(g + 1));
         }
         meta::meta_mut(&mut new).insert("resourceVersion".into(), json!(expect.to_string()));
+        if let Some(m) = manager {
+            track(r, Some(old), &mut new, m)?;
+        }
         // Removing finalizers from an object that is already deleting is
         // always allowed; everything else is validated.
         let errs = crate::validation::validate(r.group, r.version, r.kind, &new, Some(old));
@@ -688,7 +760,17 @@ impl Api {
 
     /// A write through the scale subresource: webhooks see the Scale, the
     /// object gets the new replicas.
-    async fn write_scale(&self, r: &'static ResourceType, old: &Obj, scale: Value, expect: u64, q: &Query, dry: bool) -> ApiResult<Reply> {
+    #[allow(clippy::too_many_arguments)]
+    async fn write_scale(
+        &self,
+        r: &'static ResourceType,
+        old: &Obj,
+        scale: Value,
+        expect: u64,
+        q: &Query,
+        dry: bool,
+        manager: &str,
+    ) -> ApiResult<Reply> {
         let name = meta::name(old).to_string();
         let ns = meta::namespace(old).to_string();
         let old_scale = to_scale(r, old)?;
@@ -719,12 +801,13 @@ impl Api {
         new_scale["metadata"]["resourceVersion"] = json!(expect.to_string());
         let attrs = Attributes { object: Some(&new_scale), ..attrs };
         warnings.extend(self.webhooks.validate(&attrs).await?);
-        let (obj, w, _) = self.update_object(r, None, old, new, expect, q, dry, false).await?;
+        let manager = Manager { name: manager, subresource: "scale" };
+        let (obj, w, _) = self.update_object(r, None, old, new, expect, q, dry, false, Some(manager)).await?;
         warnings.extend(w);
         Ok(Reply::Json { code: 200, body: to_scale(r, &obj)?, warnings })
     }
 
-    async fn update_scale(&self, t: &Target, body: Value, q: &Query, dry: bool) -> ApiResult<Reply> {
+    async fn update_scale(&self, t: &Target, body: Value, q: &Query, dry: bool, manager: &str) -> ApiResult<Reply> {
         let r = t.resource;
         let name = t.name.clone().unwrap_or_default();
         if body.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Scale") {
@@ -738,7 +821,7 @@ impl Api {
         if expect != store::rv_of(&old) {
             return Err(ApiError::stale(r.group, r.plural, &name));
         }
-        self.write_scale(r, &old, body, expect, q, dry).await
+        self.write_scale(r, &old, body, expect, q, dry, manager).await
     }
 
     async fn patch(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
@@ -758,20 +841,17 @@ impl Api {
             "application/json-patch+json" => PatchKind::Json,
             "application/merge-patch+json" => PatchKind::Merge,
             "application/strategic-merge-patch+json" => PatchKind::Strategic,
-            "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
-                return Err(ApiError::not_implemented(
-                    "server-side apply (application/apply-patch+yaml) is not supported by the sandbox yet",
-                ));
-            }
+            "application/apply-patch+yaml" => return self.apply(t, req).await,
             other => return Err(ApiError::unsupported_media_type(other)),
         };
+        let m = req.manager()?;
         let patch: Value = serde_json::from_slice(&req.body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
         for _ in 0..MAX_RETRIES {
             let old = self.get(t)?;
             let base = if t.sub.as_deref() == Some("scale") { to_scale(r, &old)? } else { (*old).clone() };
             let patched = apply_patch(kind, &base, &patch, r)?;
             if t.sub.as_deref() == Some("scale") {
-                match self.write_scale(r, &old, patched, store::rv_of(&old), &req.query, dry).await {
+                match self.write_scale(r, &old, patched, store::rv_of(&old), &req.query, dry, &m).await {
                     Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
                     other => return other,
                 }
@@ -797,13 +877,95 @@ impl Api {
                 }
                 None => store::rv_of(&old),
             };
-            match self.update_object(r, t.sub.as_deref(), &old, patched, expect, &req.query, dry, true).await {
+            let manager = Manager { name: &m, subresource: t.sub.as_deref().unwrap_or_default() };
+            match self.update_object(r, t.sub.as_deref(), &old, patched, expect, &req.query, dry, true, Some(manager)).await {
                 Ok((obj, warnings, code)) => return Ok(Reply::Json { code, body: (*obj).clone(), warnings }),
                 Err(e) if e.code == 409 && e.reason == "Conflict" && precondition.is_none() => continue,
                 Err(e) => return Err(e),
             }
         }
         Err(ApiError::conflict(r.group, r.plural, &name, "the object kept changing while the patch was applied; try again"))
+    }
+
+    /// Server-side apply (`application/apply-patch+yaml`): creates the
+    /// object when it does not exist, else merges the configuration into it
+    /// with field ownership (see [`managed::apply`]).
+    async fn apply(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
+        let r = t.resource;
+        let name = t.name.clone().unwrap_or_default();
+        let ns = t.namespace.clone().unwrap_or_default();
+        let dry = req.query.dry_run()?;
+        let sub = t.sub.as_deref().unwrap_or_default();
+        if !sub.is_empty() && sub != "status" {
+            return Err(ApiError::not_implemented(format!(
+                "server-side apply to the {sub} subresource is not supported by the sandbox; apply to the object or use another patch type"
+            )));
+        }
+        let Some(manager) = req.query.some("fieldManager") else {
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                &[FieldError::required("fieldManager", "is required for apply patch")],
+            ));
+        };
+        if manager.len() > 128 {
+            return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", &[FieldError::too_long("fieldManager", 128)]));
+        }
+        let force = req.query.flag("force");
+        let config: Value = serde_yaml::from_slice(&req.body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+        if !config.is_object() {
+            return Err(ApiError::bad_request("error decoding YAML: the applied configuration must be an object"));
+        }
+        let av = config.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
+        if av != r.api_version() || kind != r.kind {
+            return Err(ApiError::bad_request(format!(
+                "the applied configuration is a {kind:?} of apiVersion {av:?}, but this endpoint serves {:?} of apiVersion {:?}",
+                r.kind,
+                r.api_version()
+            )));
+        }
+        let config_name = meta::name(&config);
+        // A configuration without a name takes the object's, if there is one.
+        if !config_name.is_empty() && config_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({config_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        let precondition = config.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty());
+        let now = meta::now();
+        let api_version = r.api_version();
+        let w = managed::Writer { manager, api_version: &api_version, subresource: sub, scope: scope_of(r, sub), now: &now };
+        for _ in 0..MAX_RETRIES {
+            let Some(old) = self.store.get(r, &ns, &name) else {
+                if !sub.is_empty() || precondition.is_some() {
+                    return Err(ApiError::not_found(r.group, r.plural, &name));
+                }
+                if config_name.is_empty() {
+                    return Err(ApiError::bad_request(format!("the name of the object () does not match the name on the URL ({name})")));
+                }
+                let mut obj = managed::apply(r.group, r.kind, None, &config, force, &w)?.object;
+                meta::meta_mut(&mut obj).remove("resourceVersion");
+                match self.create_object(r, t.namespace.as_deref(), obj, &req.query, dry, None).await {
+                    Ok((obj, warnings)) => return Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings }),
+                    Err(e) if e.code == 409 && e.reason == "AlreadyExists" => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if let Some(v) = precondition
+                && parse_rv(v)? != store::rv_of(&old)
+            {
+                return Err(ApiError::stale(r.group, r.plural, &name));
+            }
+            let new = managed::apply(r.group, r.kind, Some(&old), &config, force, &w)?.object;
+            match self.update_object(r, t.sub.as_deref(), &old, new, store::rv_of(&old), &req.query, dry, true, None).await {
+                Ok((obj, warnings, code)) => return Ok(Reply::Json { code, body: (*obj).clone(), warnings }),
+                Err(e) if e.code == 409 && e.reason == "Conflict" && precondition.is_none() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ApiError::conflict(r.group, r.plural, &name, "the object kept changing while the configuration was applied; try again"))
     }
 
     // ----- deletes -----
@@ -984,8 +1146,9 @@ impl Api {
     // ----- changes made by the sandbox's own controllers -----
 
     /// Creates an object through the create pipeline.
-    pub async fn create_internal(&self, r: &'static ResourceType, ns: Option<&str>, obj: Value) -> ApiResult<Obj> {
-        self.create_object(r, ns, obj, &Query::default(), false).await.map(|(o, _)| o)
+    pub async fn create_internal(&self, r: &'static ResourceType, ns: Option<&str>, obj: Value, manager: &str) -> ApiResult<Obj> {
+        let manager = Manager { name: manager, subresource: "" };
+        self.create_object(r, ns, obj, &Query::default(), false, Some(manager)).await.map(|(o, _)| o)
     }
 
     /// Changes an object with `f` through the update pipeline, retrying
@@ -995,7 +1158,8 @@ impl Api {
             let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
             let mut new = (*old).clone();
             f(&mut new);
-            match self.update_object(r, None, &old, new, store::rv_of(&old), &Query::default(), false, true).await {
+            let manager = Manager { name: INTERNAL_MANAGER, subresource: "" };
+            match self.update_object(r, None, &old, new, store::rv_of(&old), &Query::default(), false, true, Some(manager)).await {
                 Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
                 other => return other.map(|(o, _, _)| o),
             }

@@ -26,7 +26,7 @@ pub async fn start(api: Arc<Api>) -> Vec<tokio::task::JoinHandle<()>> {
     let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
     for name in SYSTEM_NAMESPACES {
         let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        if let Err(e) = api.create_internal(ns_r, None, ns).await {
+        if let Err(e) = api.create_internal(ns_r, None, ns, "kube-apiserver").await {
             tracing::error!(namespace = name, error = %e, "cannot create system namespace");
         }
     }
@@ -158,7 +158,7 @@ impl Controllers {
             return;
         }
         let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
-        if let Err(e) = self.api.create_internal(sa_r, Some(ns), sa).await
+        if let Err(e) = self.api.create_internal(sa_r, Some(ns), sa, crate::api::INTERNAL_MANAGER).await
             && e.code != 409
         {
             tracing::warn!(namespace = ns, error = %e, "cannot create the default ServiceAccount");

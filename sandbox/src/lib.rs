@@ -13,6 +13,7 @@ pub mod api;
 pub mod controllers;
 pub mod defaults;
 pub mod discovery;
+pub mod managed;
 pub mod meta;
 pub mod openapi;
 pub mod registry;

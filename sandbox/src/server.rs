@@ -30,6 +30,7 @@ pub async fn serve(api: Arc<Api>, listener: tokio::net::TcpListener, shutdown: i
                     query: Query::parse(&raw),
                     content_type: header(header::CONTENT_TYPE),
                     accept: header(header::ACCEPT),
+                    user_agent: header(header::USER_AGENT),
                     body,
                 };
                 tracing::debug!(method = %req.method, path = %req.path, "request");

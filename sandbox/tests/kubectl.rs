@@ -141,6 +141,48 @@ async fn apply_creates_then_updates_from_a_file() {
 }
 
 #[tokio::test]
+async fn apply_server_side_creates_updates_prunes_fields_and_reports_conflicts() {
+    let env = Env::start().await;
+    let file = env.dir.path().join("web.yaml");
+    let path = file.to_str().expect("path");
+    std::fs::write(&file, DEPLOYMENT).expect("manifest written");
+    let out = env.run(&["apply", "--server-side", "-f", path]).await;
+    assert_eq!(out.trim(), "deployment.apps/web serverside-applied");
+    let api: Api<Deployment> = Api::namespaced(env.client(), "default");
+    let d = api.get("web").await.expect("deployment");
+    let managers: Vec<(String, String)> = d
+        .metadata
+        .managed_fields
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| (e.manager.unwrap_or_default(), e.operation.unwrap_or_default()))
+        .collect();
+    assert_eq!(managers, [("kubectl".to_string(), "Apply".to_string())]);
+    assert!(!d.metadata.annotations.unwrap_or_default().contains_key("kubectl.kubernetes.io/last-applied-configuration"));
+
+    // The sidecar leaves the manifest: it leaves the object.
+    let without_sidecar = DEPLOYMENT.replace("      - name: sidecar\n        image: busybox:1.36\n", "");
+    std::fs::write(&file, &without_sidecar).expect("manifest written");
+    let out = env.run(&["apply", "--server-side", "-f", path]).await;
+    assert_eq!(out.trim(), "deployment.apps/web serverside-applied");
+    let d = api.get("web").await.expect("deployment");
+    assert_eq!(images(&d), [("nginx".to_string(), "nginx:1.27".to_string())]);
+
+    // kubectl scale takes spec.replicas; applying another count conflicts.
+    env.run(&["scale", "deployment/web", "--replicas=4"]).await;
+    std::fs::write(&file, without_sidecar.replace("replicas: 2", "replicas: 3")).expect("manifest written");
+    let out = env.command(&["apply", "--server-side", "-f", path]).output().await.expect("kubectl runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\""), "{stderr}");
+    assert!(stderr.contains(".spec.replicas"), "{stderr}");
+    let out = env.run(&["apply", "--server-side", "--force-conflicts", "-f", path]).await;
+    assert_eq!(out.trim(), "deployment.apps/web serverside-applied");
+    assert_eq!(api.get("web").await.expect("deployment").spec.expect("spec").replicas, Some(3));
+}
+
+#[tokio::test]
 async fn apply_reads_from_stdin_and_reports_invalid_objects() {
     let env = Env::start().await;
     let out = env.run_with(&["apply", "-f", "-"], "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}\n").await;

@@ -114,20 +114,6 @@ async fn patch_with_stale_resource_version_conflicts() {
 }
 
 #[tokio::test]
-async fn server_side_apply_is_refused_loudly() {
-    let (_s, c) = start().await;
-    let (code, body) = raw(
-        &c,
-        "PATCH",
-        "/api/v1/namespaces/default/configmaps/a?fieldManager=x",
-        "application/apply-patch+yaml",
-        "apiVersion: v1\nkind: ConfigMap\n",
-    )
-    .await;
-    assert_eq!((code, body["reason"].as_str()), (501, Some("NotImplemented")), "{body}");
-}
-
-#[tokio::test]
 async fn scale_subresource() {
     let (_s, c) = start().await;
     let deps: Api<Deployment> = Api::default_namespaced(c);
