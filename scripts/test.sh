@@ -7,4 +7,5 @@ cd "$root"
 PATH="$(bash scripts/tools.sh):$PATH"
 export PATH
 export RUDDER_KUBECTL="$(command -v kubectl)"
+export RUDDER_HELM="$(command -v helm)"
 cargo test --workspace --all-targets "$@"

@@ -1529,12 +1529,20 @@ fn decode_body(req: &Request) -> ApiResult<Value> {
         "application/yaml" => {
             serde_yaml::from_slice(&req.body).map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))?
         }
+        crate::protobuf::CONTENT_TYPE => decode_protobuf(&req.body)?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if !v.is_object() {
         return Err(ApiError::bad_request("couldn't get version/kind; json parse error: the body is not a JSON object"));
     }
     Ok(v)
+}
+
+fn decode_protobuf(body: &[u8]) -> ApiResult<Value> {
+    crate::protobuf::decode(body).map_err(|e| match e {
+        crate::protobuf::Error::Malformed(m) => ApiError::bad_request(format!("error decoding protobuf body: {m}")),
+        crate::protobuf::Error::Unsupported(m) => ApiError::new(415, "UnsupportedMediaType", m),
+    })
 }
 
 /// The body's kind and apiVersion must be the resource's.
@@ -1650,7 +1658,11 @@ pub struct DeleteOptions {
 
 impl DeleteOptions {
     fn from_request(req: &Request) -> ApiResult<Self> {
-        let mut o = if req.body.iter().any(|b| !b.is_ascii_whitespace()) {
+        let protobuf =
+            req.content_type.as_deref().is_some_and(|c| c.split(';').next().unwrap_or_default().trim() == crate::protobuf::CONTENT_TYPE);
+        let mut o = if protobuf && !req.body.is_empty() {
+            Self::from_value(&decode_protobuf(&req.body)?)?
+        } else if req.body.iter().any(|b| !b.is_ascii_whitespace()) {
             let v: Value =
                 serde_json::from_slice(&req.body).map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
             Self::from_value(&v)?

@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod managed;
 pub mod meta;
 pub mod openapi;
+pub mod protobuf;
 pub mod registry;
 pub mod request;
 pub mod server;

@@ -204,8 +204,11 @@ async fn malformed_bodies_are_bad_requests() {
     let (code, _) = raw(&c, "GET", "/api/v1/namespaces/default/widgets", "application/json", "").await;
     assert_eq!(code, 404);
     // Unsupported media type and method.
-    let (code, body) = raw(&c, "POST", "/api/v1/namespaces/default/configmaps", "application/vnd.kubernetes.protobuf", "xx").await;
+    let (code, body) = raw(&c, "POST", "/api/v1/namespaces/default/configmaps", "application/xml", "<x/>").await;
     assert_eq!((code, body["reason"].as_str()), (415, Some("UnsupportedMediaType")));
+    // A protobuf body that is not a Kubernetes protobuf envelope.
+    let (code, body) = raw(&c, "POST", "/api/v1/namespaces/default/configmaps", "application/vnd.kubernetes.protobuf", "xx").await;
+    assert_eq!((code, body["reason"].as_str()), (400, Some("BadRequest")), "{body}");
     let (code, body) = raw(&c, "PATCH", "/api/v1/namespaces/default/configmaps/x", "text/plain", "{}").await;
     assert_eq!((code, body["reason"].as_str()), (415, Some("UnsupportedMediaType")));
     let (code, body) = raw(&c, "PUT", "/api/v1/namespaces/default/configmaps", "application/json", "{}").await;

@@ -1,5 +1,6 @@
 //! kubectl against the sandbox, with nothing but the kubeconfig it writes:
-//! apply, get -o yaml, get -w, patch (strategic, merge, json), scale,
+//! apply (client- and server-side), create secret/configmap (protobuf
+//! bodies), get -o yaml, get -w, patch (strategic, merge, json), scale,
 //! delete --cascade=foreground and describe.
 //!
 //! kubectl comes from `RUDDER_KUBECTL`, else `PATH`; `scripts/test.sh`
@@ -14,33 +15,33 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::api::PostParams;
-use rudder_sandbox::Sandbox;
 use serde_json::json;
 use tokio::io::AsyncReadExt;
-use util::eventually;
+use util::{ToolEnv, eventually};
 
 fn kubectl_path() -> String {
     std::env::var("RUDDER_KUBECTL").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "kubectl".into())
 }
 
-/// A sandbox with its kubeconfig written to a temporary directory.
-struct Env {
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
+/// kubectl over a [`ToolEnv`].
+struct Env(ToolEnv);
+
+impl std::ops::Deref for Env {
+    type Target = ToolEnv;
+    fn deref(&self) -> &ToolEnv {
+        &self.0
+    }
 }
 
 impl Env {
     async fn start() -> Env {
-        let sandbox = Sandbox::start().await.expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("kubeconfig"), sandbox.kubeconfig()).expect("kubeconfig written");
-        Env { sandbox, dir }
+        Env(ToolEnv::start().await)
     }
 
     fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut c = tokio::process::Command::new(kubectl_path());
         c.args(args)
-            .env("KUBECONFIG", self.dir.path().join("kubeconfig"))
+            .env("KUBECONFIG", self.kubeconfig())
             .env("HOME", self.dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -73,10 +74,6 @@ impl Env {
 
     async fn run(&self, args: &[&str]) -> String {
         self.run_with(args, "").await
-    }
-
-    fn client(&self) -> kube::Client {
-        self.sandbox.client().expect("client")
     }
 }
 
@@ -180,6 +177,28 @@ async fn apply_server_side_creates_updates_prunes_fields_and_reports_conflicts()
     let out = env.run(&["apply", "--server-side", "--force-conflicts", "-f", path]).await;
     assert_eq!(out.trim(), "deployment.apps/web serverside-applied");
     assert_eq!(api.get("web").await.expect("deployment").spec.expect("spec").replicas, Some(3));
+}
+
+#[tokio::test]
+async fn create_secret_and_configmap_send_protobuf_bodies() {
+    let env = Env::start().await;
+    // kubectl's typed clients send these as application/vnd.kubernetes.protobuf.
+    let out = env.run(&["create", "secret", "generic", "creds", "--from-literal=user=admin", "--from-literal=pass=s3cr3t"]).await;
+    assert_eq!(out.trim(), "secret/creds created");
+    let out = env.run(&["create", "configmap", "settings", "--from-literal=mode=fast"]).await;
+    assert_eq!(out.trim(), "configmap/settings created");
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(env.client(), "default");
+    let s = secrets.get("creds").await.expect("secret");
+    let data = s.data.expect("data");
+    assert_eq!(data["user"].0, b"admin");
+    assert_eq!(data["pass"].0, b"s3cr3t");
+    assert_eq!(s.type_.as_deref(), Some("Opaque"));
+    let cms: Api<ConfigMap> = Api::namespaced(env.client(), "default");
+    assert_eq!(cms.get("settings").await.expect("configmap").data.expect("data")["mode"], "fast");
+    // Deleting sends DeleteOptions as protobuf too.
+    let out = env.run(&["delete", "secret", "creds"]).await;
+    assert!(out.starts_with("secret \"creds\" deleted"), "{out}");
+    assert!(secrets.get_opt("creds").await.expect("get").is_none());
 }
 
 #[tokio::test]

@@ -9,6 +9,30 @@ use kube::Client;
 use rudder_sandbox::Sandbox;
 use serde_json::Value;
 
+/// A sandbox with its kubeconfig written to a temporary directory, for
+/// tests that run kubectl or helm.
+pub struct ToolEnv {
+    pub sandbox: Sandbox,
+    pub dir: tempfile::TempDir,
+}
+
+impl ToolEnv {
+    pub async fn start() -> ToolEnv {
+        let sandbox = Sandbox::start().await.expect("sandbox starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("kubeconfig"), sandbox.kubeconfig()).expect("kubeconfig written");
+        ToolEnv { sandbox, dir }
+    }
+
+    pub fn kubeconfig(&self) -> std::path::PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    pub fn client(&self) -> Client {
+        self.sandbox.client().expect("client")
+    }
+}
+
 pub async fn start() -> (Sandbox, Client) {
     let s = Sandbox::start().await.expect("sandbox starts");
     let c = s.client().expect("client");
