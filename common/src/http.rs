@@ -1,0 +1,193 @@
+//! The HTTP endpoints every Rudder binary serves: `/metrics` (Prometheus
+//! text, or OpenMetrics when the scraper asks for it) on the metrics
+//! address, `/healthz` and `/readyz` on the health-probe address.
+//!
+//! `/healthz` answers 200 while the process runs. `/readyz` answers 200 once
+//! the informer caches have synced and the leader election is healthy
+//! (leading, or standing by), 503 with the reason otherwise.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use prometheus_client::registry::Registry;
+use warp::Filter;
+use warp::http::{Response, StatusCode, header};
+
+/// What `/readyz` reports on.
+#[derive(Debug, Default)]
+pub struct Health {
+    synced: AtomicBool,
+    /// False while leader election cannot tell whether it leads (a lost
+    /// lease that is not yet re-acquired, an unreachable API server).
+    election_ok: AtomicBool,
+}
+
+impl Health {
+    /// A new state: not synced, election healthy (binaries without leader
+    /// election never change it).
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self { synced: AtomicBool::new(false), election_ok: AtomicBool::new(true) })
+    }
+
+    pub fn set_synced(&self, v: bool) {
+        self.synced.store(v, Ordering::SeqCst);
+    }
+
+    pub fn set_election_ok(&self, v: bool) {
+        self.election_ok.store(v, Ordering::SeqCst);
+    }
+
+    /// Ready, or why not.
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        if !self.synced.load(Ordering::SeqCst) {
+            return Err("informer caches have not synced");
+        }
+        if !self.election_ok.load(Ordering::SeqCst) {
+            return Err("leader election is not healthy");
+        }
+        Ok(())
+    }
+}
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The registry in the format the Accept header asks for.
+pub fn render_metrics(registry: &Registry, accept: Option<&str>) -> Result<(String, &'static str), std::fmt::Error> {
+    let mut body = String::new();
+    prometheus_client::encoding::text::encode(&mut body, registry)?;
+    if accept.is_some_and(|a| a.contains("application/openmetrics-text")) {
+        return Ok((body, OPENMETRICS));
+    }
+    // The Prometheus text format: OpenMetrics without its UNIT lines and EOF marker.
+    let text: String = body.lines().filter(|l| *l != "# EOF" && !l.starts_with("# UNIT ")).flat_map(|l| [l, "\n"]).collect();
+    Ok((text, PROMETHEUS_TEXT))
+}
+
+fn text(code: StatusCode, body: impl Into<String>, content_type: &'static str) -> Response<String> {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = code;
+    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    r
+}
+
+/// Binds an address for one of the endpoints, with the error naming it.
+pub async fn bind(addr: SocketAddr, what: &str) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| std::io::Error::new(e.kind(), format!("cannot serve {what} on {addr}: {e}")))
+}
+
+/// Serves `/metrics` on `listener` until `shutdown` resolves.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    registry: Arc<Registry>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let route =
+        warp::path!("metrics").and(warp::get()).and(warp::header::optional::<String>("accept")).map(move |accept: Option<String>| {
+            match render_metrics(&registry, accept.as_deref()) {
+                Ok((body, ct)) => text(StatusCode::OK, body, ct),
+                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode metrics: {e}"), "text/plain; charset=utf-8"),
+            }
+        });
+    warp::serve(route).incoming(listener).graceful(shutdown).run().await;
+}
+
+/// Serves `/healthz` and `/readyz` on `listener` until `shutdown` resolves.
+pub async fn serve_health(listener: tokio::net::TcpListener, health: Arc<Health>, shutdown: impl Future<Output = ()> + Send + 'static) {
+    let healthz = warp::path!("healthz").map(|| text(StatusCode::OK, "ok", "text/plain; charset=utf-8"));
+    let readyz = warp::path!("readyz").map(move || match health.readiness() {
+        Ok(()) => text(StatusCode::OK, "ok", "text/plain; charset=utf-8"),
+        Err(why) => text(StatusCode::SERVICE_UNAVAILABLE, why, "text/plain; charset=utf-8"),
+    });
+    warp::serve(warp::get().and(healthz.or(readyz))).incoming(listener).graceful(shutdown).run().await;
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus_client::metrics::counter::Counter;
+    use prometheus_client::metrics::family::Family;
+
+    fn registry() -> Registry {
+        let mut r = Registry::default();
+        let adds: Family<Vec<(String, String)>, Counter> = Family::default();
+        adds.get_or_create(&vec![("name".into(), "replicaset".into())]).inc_by(3);
+        r.register("workqueue_adds", "Total number of adds handled by workqueue", adds);
+        r
+    }
+
+    #[test]
+    fn metrics_in_both_formats() {
+        let r = registry();
+        let (text, ct) = render_metrics(&r, Some("text/plain;version=0.0.4")).unwrap();
+        assert_eq!(ct, PROMETHEUS_TEXT);
+        assert!(text.contains("# TYPE workqueue_adds counter\n"), "{text}");
+        assert!(text.contains("workqueue_adds_total{name=\"replicaset\"} 3\n"), "{text}");
+        assert!(!text.contains("# EOF"));
+        let (om, ct) = render_metrics(&r, Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5")).unwrap();
+        assert_eq!(ct, OPENMETRICS);
+        assert!(om.ends_with("# EOF\n"), "{om}");
+    }
+
+    #[test]
+    fn readiness_needs_synced_caches_and_a_healthy_election() {
+        let h = Health::new();
+        assert_eq!(h.readiness(), Err("informer caches have not synced"));
+        h.set_synced(true);
+        assert_eq!(h.readiness(), Ok(()));
+        h.set_election_ok(false);
+        assert_eq!(h.readiness(), Err("leader election is not healthy"));
+    }
+
+    #[tokio::test]
+    async fn endpoints_answer_over_http() {
+        let health = Health::new();
+        let l = bind("127.0.0.1:0".parse().unwrap(), "health probes").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_health(l, health.clone(), async move {
+            let _ = stopped.await;
+        }));
+        let get = |path: &'static str| async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        };
+        assert!(get("/healthz").await.starts_with("HTTP/1.1 200"));
+        let r = get("/readyz").await;
+        assert!(r.starts_with("HTTP/1.1 503") && r.ends_with("informer caches have not synced"), "{r}");
+        health.set_synced(true);
+        assert!(get("/readyz").await.starts_with("HTTP/1.1 200"));
+        assert!(get("/nope").await.starts_with("HTTP/1.1 404"));
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+}
