@@ -282,60 +282,59 @@ fn object_meta(w: Wire<'_>) -> Result<Value, Error> {
     Ok(Value::Object(m))
 }
 
-fn secret(raw: &[u8]) -> Result<Value, Error> {
-    let mut m = Map::new();
-    let (mut data, mut string_data) = (BTreeMap::new(), BTreeMap::new());
-    fields(raw, |n, w| {
-        match n {
-            1 => {
-                m.insert("metadata".into(), object_meta(w)?);
-            }
-            2 => {
-                let (k, v) = entry(w)?;
-                data.insert(k, base64::engine::general_purpose::STANDARD.encode(v));
-            }
-            3 => put_str(&mut m, "type", string(w)?),
-            4 => {
-                let (k, v) = entry(w)?;
-                string_data.insert(k, utf8(v)?);
-            }
-            5 => {
-                m.insert("immutable".into(), json!(int(w)? != 0));
-            }
-            _ => {}
-        }
-        Ok(())
-    })?;
-    string_map(&mut m, "data", data);
-    string_map(&mut m, "stringData", string_data);
-    Ok(Value::Object(m))
+/// How one field of a flat message maps to JSON.
+#[derive(Clone, Copy)]
+enum Slot {
+    Metadata,
+    Str(&'static str),
+    Bool(&'static str),
+    /// map<string, string>.
+    StrMap(&'static str),
+    /// map<string, bytes>, base64 in JSON.
+    BytesMap(&'static str),
 }
 
-fn config_map(raw: &[u8]) -> Result<Value, Error> {
+/// v1 Secret's fields by number.
+const SECRET: &[(u64, Slot)] = &[
+    (1, Slot::Metadata),
+    (2, Slot::BytesMap("data")),
+    (3, Slot::Str("type")),
+    (4, Slot::StrMap("stringData")),
+    (5, Slot::Bool("immutable")),
+];
+
+/// v1 ConfigMap's fields by number.
+const CONFIG_MAP: &[(u64, Slot)] =
+    &[(1, Slot::Metadata), (2, Slot::StrMap("data")), (3, Slot::BytesMap("binaryData")), (4, Slot::Bool("immutable"))];
+
+/// Decodes a message whose fields are metadata, strings, booleans and maps.
+fn flat_message(raw: &[u8], layout: &[(u64, Slot)]) -> Result<Value, Error> {
     let mut m = Map::new();
-    let (mut data, mut binary) = (BTreeMap::new(), BTreeMap::new());
+    let mut maps: BTreeMap<&'static str, BTreeMap<String, String>> = BTreeMap::new();
     fields(raw, |n, w| {
-        match n {
-            1 => {
+        match layout.iter().find(|(num, _)| *num == n).map(|(_, slot)| *slot) {
+            Some(Slot::Metadata) => {
                 m.insert("metadata".into(), object_meta(w)?);
             }
-            2 => {
-                let (k, v) = entry(w)?;
-                data.insert(k, utf8(v)?);
+            Some(Slot::Str(k)) => put_str(&mut m, k, string(w)?),
+            Some(Slot::Bool(k)) => {
+                m.insert(k.into(), json!(int(w)? != 0));
             }
-            3 => {
-                let (k, v) = entry(w)?;
-                binary.insert(k, base64::engine::general_purpose::STANDARD.encode(v));
+            Some(Slot::StrMap(k)) => {
+                let (key, v) = entry(w)?;
+                maps.entry(k).or_default().insert(key, utf8(v)?);
             }
-            4 => {
-                m.insert("immutable".into(), json!(int(w)? != 0));
+            Some(Slot::BytesMap(k)) => {
+                let (key, v) = entry(w)?;
+                maps.entry(k).or_default().insert(key, base64::engine::general_purpose::STANDARD.encode(v));
             }
-            _ => {}
+            None => {}
         }
         Ok(())
     })?;
-    string_map(&mut m, "data", data);
-    string_map(&mut m, "binaryData", binary);
+    for (k, entries) in maps {
+        string_map(&mut m, k, entries);
+    }
     Ok(Value::Object(m))
 }
 
@@ -404,8 +403,8 @@ pub fn decode(body: &[u8]) -> Result<Value, Error> {
         return Err(Error::Unsupported(format!("protobuf bodies with content encoding {encoding:?} are not supported")));
     }
     let mut obj = match (api_version.as_str(), kind.as_str()) {
-        ("v1", "Secret") => secret(raw)?,
-        ("v1", "ConfigMap") => config_map(raw)?,
+        ("v1", "Secret") => flat_message(raw, SECRET)?,
+        ("v1", "ConfigMap") => flat_message(raw, CONFIG_MAP)?,
         ("v1" | "meta.k8s.io/v1", "DeleteOptions") => delete_options(raw)?,
         _ => {
             return Err(Error::Unsupported(format!(
