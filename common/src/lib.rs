@@ -1,6 +1,10 @@
 //! rudder-common: the runtime every Rudder binary shares.
 
+pub mod controller_ref;
+pub mod events;
+pub mod expectations;
 pub mod field;
 pub mod flags;
 pub mod http;
+pub mod pods;
 pub mod selector;
