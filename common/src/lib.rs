@@ -1,10 +1,14 @@
 //! rudder-common: the runtime every Rudder binary shares.
 
+pub mod client;
 pub mod controller_ref;
 pub mod events;
 pub mod expectations;
 pub mod field;
 pub mod flags;
 pub mod http;
+pub mod leader;
+pub mod process;
 pub mod pods;
 pub mod selector;
+pub mod workqueue;

@@ -1,0 +1,247 @@
+//! client-go's `workqueue_*` metrics for kube-runtime controllers.
+//!
+//! kube-runtime's `Controller` has no workqueue of client-go's kind: its
+//! scheduler holds one pending request per object (merging repeated
+//! triggers, and holding a trigger for an object that is being reconciled
+//! until that reconcile ends), and runs reconciles concurrently. Each
+//! client-go metric is measured on the equivalent:
+//!
+//! | metric | here |
+//! | --- | --- |
+//! | `workqueue_adds_total` | every trigger of an object (watch event of the object or of an object it owns), and every requeue kube-runtime's scheduler fires (an `Action::requeue` or an error's backoff) |
+//! | `workqueue_depth` | objects triggered and not yet being reconciled |
+//! | `workqueue_queue_duration_seconds` | from an object's first pending trigger to the start of its reconcile (zero for scheduler requeues, which, as client-go's `AddAfter`, are added when their delay ends) |
+//! | `workqueue_work_duration_seconds` | reconcile duration |
+//! | `workqueue_retries_total` | reconciles that failed and were requeued with backoff (client-go's `AddRateLimited`) |
+//! | `workqueue_unfinished_work_seconds` | sum of the ages of the reconciles running now |
+//! | `workqueue_longest_running_processor_seconds` | age of the longest reconcile running now |
+//!
+//! The last two are refreshed by [`WorkqueueMetrics::update_unfinished`],
+//! which the runtime calls every 500 ms as client-go does.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tokio::time::Instant;
+
+use crate::leader::NameLabel;
+
+type Histograms = Family<NameLabel, Histogram, fn() -> Histogram>;
+type SecondsGauges = Family<NameLabel, Gauge<f64, AtomicU64>>;
+
+/// client-go's buckets: 10 ns to 10 s, by tens.
+fn duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(10e-9, 10.0, 10))
+}
+
+/// The workqueue metric families of one binary.
+#[derive(Clone, Debug)]
+pub struct WorkqueueFamilies {
+    depth: Family<NameLabel, Gauge>,
+    adds: Family<NameLabel, Counter>,
+    queue_duration: Histograms,
+    work_duration: Histograms,
+    retries: Family<NameLabel, Counter>,
+    unfinished: SecondsGauges,
+    longest: SecondsGauges,
+}
+
+impl WorkqueueFamilies {
+    /// Registers the families under client-go's names (prometheus-client
+    /// adds `_total` to counters).
+    pub fn new(registry: &mut Registry) -> WorkqueueFamilies {
+        let f = WorkqueueFamilies {
+            depth: Family::default(),
+            adds: Family::default(),
+            queue_duration: Family::new_with_constructor(duration_histogram),
+            work_duration: Family::new_with_constructor(duration_histogram),
+            retries: Family::default(),
+            unfinished: Family::default(),
+            longest: Family::default(),
+        };
+        registry.register("workqueue_depth", "Current depth of workqueue", f.depth.clone());
+        registry.register("workqueue_adds", "Total number of adds handled by workqueue", f.adds.clone());
+        registry.register(
+            "workqueue_queue_duration_seconds",
+            "How long in seconds an item stays in workqueue before being requested",
+            f.queue_duration.clone(),
+        );
+        registry.register("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes", f.work_duration.clone());
+        registry.register("workqueue_retries", "Total number of retries handled by workqueue", f.retries.clone());
+        registry.register(
+            "workqueue_unfinished_work_seconds",
+            "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases",
+            f.unfinished.clone(),
+        );
+        registry.register(
+            "workqueue_longest_running_processor_seconds",
+            "How many seconds has the longest running processor for workqueue been running",
+            f.longest.clone(),
+        );
+        f
+    }
+
+    /// The metrics of the queue called `name` (the controller's name).
+    pub fn queue(&self, name: &str) -> WorkqueueMetrics {
+        let label = NameLabel { name: name.to_string() };
+        // Every family shows the queue from the start, at zero.
+        self.depth.get_or_create(&label).set(0);
+        let _ = self.adds.get_or_create(&label);
+        let _ = self.queue_duration.get_or_create(&label);
+        let _ = self.work_duration.get_or_create(&label);
+        let _ = self.retries.get_or_create(&label);
+        self.unfinished.get_or_create(&label).set(0.0);
+        self.longest.get_or_create(&label).set(0.0);
+        WorkqueueMetrics { families: self.clone(), label, state: Arc::new(Mutex::new(QueueState::default())) }
+    }
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    /// Objects triggered and not being reconciled yet, with their first trigger's time.
+    pending: HashMap<String, Instant>,
+    /// Reconciles running now, by a sequence number.
+    running: HashMap<u64, Instant>,
+    next: u64,
+}
+
+/// One controller's queue metrics. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct WorkqueueMetrics {
+    families: WorkqueueFamilies,
+    label: NameLabel,
+    state: Arc<Mutex<QueueState>>,
+}
+
+/// A reconcile in progress; its duration is observed when it is dropped.
+#[derive(Debug)]
+pub struct Work {
+    metrics: WorkqueueMetrics,
+    id: u64,
+    started: Instant,
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        let mut s = self.metrics.lock();
+        s.running.remove(&self.id);
+        self.metrics.families.work_duration.get_or_create(&self.metrics.label).observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl WorkqueueMetrics {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An object (by key) was triggered at `now`.
+    pub fn add(&self, key: &str, now: Instant) {
+        let mut s = self.lock();
+        self.families.adds.get_or_create(&self.label).inc();
+        s.pending.entry(key.to_string()).or_insert(now);
+        self.families.depth.get_or_create(&self.label).set(s.pending.len() as i64);
+    }
+
+    /// A reconcile of `key` starts at `now`. A key with no pending trigger
+    /// was requeued by the scheduler: it counts as added now.
+    pub fn start(&self, key: &str, now: Instant) -> Work {
+        let mut s = self.lock();
+        let queued = match s.pending.remove(key) {
+            Some(at) => now.saturating_duration_since(at),
+            None => {
+                self.families.adds.get_or_create(&self.label).inc();
+                std::time::Duration::ZERO
+            }
+        };
+        self.families.queue_duration.get_or_create(&self.label).observe(queued.as_secs_f64());
+        self.families.depth.get_or_create(&self.label).set(s.pending.len() as i64);
+        let id = s.next;
+        s.next += 1;
+        s.running.insert(id, now);
+        Work { metrics: self.clone(), id, started: now }
+    }
+
+    /// A failed reconcile was requeued with backoff.
+    pub fn retry(&self) {
+        self.families.retries.get_or_create(&self.label).inc();
+    }
+
+    /// Refreshes the unfinished-work and longest-running gauges.
+    pub fn update_unfinished(&self, now: Instant) {
+        let s = self.lock();
+        let ages = s.running.values().map(|t| now.saturating_duration_since(*t).as_secs_f64());
+        let (sum, max) = ages.fold((0.0, 0.0), |(sum, max): (f64, f64), a| (sum + a, max.max(a)));
+        self.families.unfinished.get_or_create(&self.label).set(sum);
+        self.families.longest.get_or_create(&self.label).set(max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn value(registry: &Registry, prefix: &str) -> String {
+        let (text, _) = crate::http::render_metrics(registry, None).expect("encodes");
+        text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} in\n{text}")).to_string()
+    }
+
+    #[test]
+    fn repeated_triggers_count_as_adds_but_queue_once() {
+        let mut registry = Registry::default();
+        let q = WorkqueueFamilies::new(&mut registry).queue("replicaset");
+        let t0 = Instant::now();
+        q.add("ns/a", t0);
+        q.add("ns/a", t0 + Duration::from_secs(1));
+        q.add("ns/b", t0 + Duration::from_secs(1));
+        assert_eq!(value(&registry, "workqueue_adds_total{"), r#"workqueue_adds_total{name="replicaset"} 3"#);
+        assert_eq!(value(&registry, "workqueue_depth{"), r#"workqueue_depth{name="replicaset"} 2"#);
+        // Queued from the first trigger: 3 s.
+        let work = q.start("ns/a", t0 + Duration::from_secs(3));
+        assert_eq!(value(&registry, "workqueue_depth{"), r#"workqueue_depth{name="replicaset"} 1"#);
+        assert_eq!(value(&registry, "workqueue_queue_duration_seconds_sum{"), r#"workqueue_queue_duration_seconds_sum{name="replicaset"} 3.0"#);
+        drop(work);
+        assert_eq!(value(&registry, "workqueue_work_duration_seconds_count{"), r#"workqueue_work_duration_seconds_count{name="replicaset"} 1"#);
+    }
+
+    #[test]
+    fn a_scheduler_requeue_counts_as_an_add_with_no_queue_time() {
+        let mut registry = Registry::default();
+        let q = WorkqueueFamilies::new(&mut registry).queue("job");
+        let _w = q.start("ns/a", Instant::now());
+        assert_eq!(value(&registry, "workqueue_adds_total{"), r#"workqueue_adds_total{name="job"} 1"#);
+        assert_eq!(value(&registry, "workqueue_queue_duration_seconds_sum{"), r#"workqueue_queue_duration_seconds_sum{name="job"} 0.0"#);
+        q.retry();
+        assert_eq!(value(&registry, "workqueue_retries_total{"), r#"workqueue_retries_total{name="job"} 1"#);
+    }
+
+    #[test]
+    fn unfinished_work_sums_running_reconciles_and_longest_is_the_oldest() {
+        let mut registry = Registry::default();
+        let q = WorkqueueFamilies::new(&mut registry).queue("hpa");
+        let t0 = Instant::now();
+        let a = q.start("ns/a", t0);
+        let _b = q.start("ns/b", t0 + Duration::from_secs(2));
+        q.update_unfinished(t0 + Duration::from_secs(5));
+        assert_eq!(value(&registry, "workqueue_unfinished_work_seconds{"), r#"workqueue_unfinished_work_seconds{name="hpa"} 8.0"#);
+        assert_eq!(value(&registry, "workqueue_longest_running_processor_seconds{"), r#"workqueue_longest_running_processor_seconds{name="hpa"} 5.0"#);
+        drop(a);
+        q.update_unfinished(t0 + Duration::from_secs(5));
+        assert_eq!(value(&registry, "workqueue_longest_running_processor_seconds{"), r#"workqueue_longest_running_processor_seconds{name="hpa"} 3.0"#);
+    }
+
+    #[test]
+    fn every_family_is_shown_from_the_start() {
+        let mut registry = Registry::default();
+        let _q = WorkqueueFamilies::new(&mut registry).queue("daemonset");
+        for family in ["workqueue_depth{", "workqueue_adds_total{", "workqueue_retries_total{", "workqueue_unfinished_work_seconds{"] {
+            assert!(value(&registry, family).ends_with(" 0") || value(&registry, family).ends_with(" 0.0"), "{family}");
+        }
+    }
+}
