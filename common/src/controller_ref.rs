@@ -209,7 +209,7 @@ pub enum ClaimError {
         name: String,
         /// The API error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     /// The release patch failed (other than 404 and 422).
     #[error("failed to release {kind} {namespace}/{name}: {source}")]
@@ -222,7 +222,7 @@ pub enum ClaimError {
         name: String,
         /// The API error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 }
 
@@ -288,9 +288,8 @@ where
     /// read back from for the canAdopt check, `selector` the owner's
     /// (converted) label selector.
     pub fn new(dependents: Api<K>, owners: Api<O>, owner: &O, selector: Selector) -> Result<Self, ClaimError> {
-        let controller_ref = controller_ref_for(owner).ok_or_else(|| {
-            ClaimError::InvalidOwner(format!("{} {}", O::kind(&()), owner.meta().name.as_deref().unwrap_or_default()))
-        })?;
+        let controller_ref = controller_ref_for(owner)
+            .ok_or_else(|| ClaimError::InvalidOwner(format!("{} {}", O::kind(&()), owner.meta().name.as_deref().unwrap_or_default())))?;
         Ok(ControllerRefManager {
             dependents,
             owners,
@@ -352,11 +351,8 @@ where
     /// `Ok(None)` when the object is gone (404).
     pub async fn adopt(&mut self, object: &K) -> Result<Option<K>, ClaimError> {
         let meta = object.meta();
-        let (ns, name, uid) = (
-            meta.namespace.clone().unwrap_or_default(),
-            meta.name.clone().unwrap_or_default(),
-            meta.uid.clone().unwrap_or_default(),
-        );
+        let (ns, name, uid) =
+            (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default(), meta.uid.clone().unwrap_or_default());
         if let Err(reason) = self.can_adopt().await {
             return Err(ClaimError::CannotAdopt { kind: K::kind(&()).into_owned(), namespace: ns, name, uid, reason });
         }
@@ -364,7 +360,7 @@ where
         match self.dependents.patch(&name, &self.patch_params, &Patch::Strategic(patch)).await {
             Ok(adopted) => Ok(Some(adopted)),
             Err(e) if is_status(&e, 404) => Ok(None),
-            Err(source) => Err(ClaimError::Adopt { kind: K::kind(&()).into_owned(), namespace: ns, name, source }),
+            Err(source) => Err(ClaimError::Adopt { kind: K::kind(&()).into_owned(), namespace: ns, name, source: Box::new(source) }),
         }
     }
 
@@ -372,11 +368,8 @@ where
     /// already gone, or the object was recreated) counts as released.
     pub async fn release(&self, object: &K) -> Result<(), ClaimError> {
         let meta = object.meta();
-        let (ns, name, uid) = (
-            meta.namespace.clone().unwrap_or_default(),
-            meta.name.clone().unwrap_or_default(),
-            meta.uid.clone().unwrap_or_default(),
-        );
+        let (ns, name, uid) =
+            (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default(), meta.uid.clone().unwrap_or_default());
         tracing::debug!(
             kind = %K::kind(&()), namespace = %ns, name = %name,
             owner_kind = %self.controller_ref.kind, owner = %self.controller_ref.name,
@@ -386,7 +379,7 @@ where
         match self.dependents.patch(&name, &self.patch_params, &Patch::Strategic(patch)).await {
             Ok(_) => Ok(()),
             Err(e) if is_status(&e, 404) || is_status(&e, 422) => Ok(()),
-            Err(source) => Err(ClaimError::Release { kind: K::kind(&()).into_owned(), namespace: ns, name, source }),
+            Err(source) => Err(ClaimError::Release { kind: K::kind(&()).into_owned(), namespace: ns, name, source: Box::new(source) }),
         }
     }
 
@@ -418,12 +411,7 @@ mod tests {
     }
 
     fn owner(uid: &str) -> ObjectMeta {
-        ObjectMeta {
-            name: Some("web".into()),
-            namespace: Some("default".into()),
-            uid: Some(uid.into()),
-            ..Default::default()
-        }
+        ObjectMeta { name: Some("web".into()), namespace: Some("default".into()), uid: Some(uid.into()), ..Default::default() }
     }
 
     fn object(controller: Option<&str>) -> ObjectMeta {
@@ -445,8 +433,10 @@ mod tests {
             OwnerReference { uid: "b".into(), controller: Some(false), ..Default::default() },
         ]);
         assert!(controller_of(&m).is_none());
-        m.owner_references.as_mut().map(|r| r.push(OwnerReference { uid: "c".into(), controller: Some(true), ..Default::default() }));
-        m.owner_references.as_mut().map(|r| r.push(OwnerReference { uid: "d".into(), controller: Some(true), ..Default::default() }));
+        if let Some(refs) = m.owner_references.as_mut() {
+            refs.push(OwnerReference { uid: "c".into(), controller: Some(true), ..Default::default() });
+            refs.push(OwnerReference { uid: "d".into(), controller: Some(true), ..Default::default() });
+        }
         assert_eq!(controller_of(&m).map(|r| r.uid.as_str()), Some("c"));
         assert!(is_controlled_by(&m, "c"));
         assert!(!is_controlled_by(&m, "a"));
@@ -459,7 +449,8 @@ mod tests {
         assert_eq!(r, new_controller_ref("apps/v1", "ReplicaSet", "web", "rs-uid"));
         assert_eq!(r.controller, Some(true));
         assert_eq!(r.block_owner_deletion, Some(true));
-        let pod = Pod { metadata: ObjectMeta { name: Some("p".into()), uid: Some("u".into()), ..Default::default() }, ..Default::default() };
+        let pod =
+            Pod { metadata: ObjectMeta { name: Some("p".into()), uid: Some("u".into()), ..Default::default() }, ..Default::default() };
         assert_eq!(controller_ref_for(&pod).map(|r| (r.api_version, r.kind)), Some(("v1".into(), "Pod".into())));
         let unsaved = ReplicaSet { metadata: ObjectMeta { name: Some("web".into()), ..Default::default() }, ..Default::default() };
         assert!(controller_ref_for(&unsaved).is_none());

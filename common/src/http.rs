@@ -2,9 +2,10 @@
 //! text, or OpenMetrics when the scraper asks for it) on the metrics
 //! address, `/healthz` and `/readyz` on the health-probe address.
 //!
-//! `/healthz` answers 200 while the process runs. `/readyz` answers 200 once
-//! the informer caches have synced and the leader election is healthy
-//! (leading, or standing by), 503 with the reason otherwise.
+//! `/healthz` answers 200 while the process runs. `/readyz` answers 200 when
+//! the leader election is healthy and either this process stands by (a
+//! standby runs no informers) or its informer caches have synced; 503 with
+//! the reason otherwise.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,13 +23,15 @@ pub struct Health {
     /// False while leader election cannot tell whether it leads (a lost
     /// lease that is not yet re-acquired, an unreachable API server).
     election_ok: AtomicBool,
+    /// Standing by in a leader election: no informers run, none to sync.
+    standby: AtomicBool,
 }
 
 impl Health {
     /// A new state: not synced, election healthy (binaries without leader
     /// election never change it).
     pub fn new() -> Arc<Self> {
-        Arc::new(Self { synced: AtomicBool::new(false), election_ok: AtomicBool::new(true) })
+        Arc::new(Self { synced: AtomicBool::new(false), election_ok: AtomicBool::new(true), standby: AtomicBool::new(false) })
     }
 
     pub fn set_synced(&self, v: bool) {
@@ -39,13 +42,21 @@ impl Health {
         self.election_ok.store(v, Ordering::SeqCst);
     }
 
+    pub fn is_synced(&self) -> bool {
+        self.synced.load(Ordering::SeqCst)
+    }
+
+    pub fn set_standby(&self, v: bool) {
+        self.standby.store(v, Ordering::SeqCst);
+    }
+
     /// Ready, or why not.
     pub fn readiness(&self) -> Result<(), &'static str> {
-        if !self.synced.load(Ordering::SeqCst) {
-            return Err("informer caches have not synced");
-        }
         if !self.election_ok.load(Ordering::SeqCst) {
             return Err("leader election is not healthy");
+        }
+        if !self.standby.load(Ordering::SeqCst) && !self.synced.load(Ordering::SeqCst) {
+            return Err("informer caches have not synced");
         }
         Ok(())
     }
@@ -162,6 +173,18 @@ mod tests {
         assert_eq!(h.readiness(), Ok(()));
         h.set_election_ok(false);
         assert_eq!(h.readiness(), Err("leader election is not healthy"));
+    }
+
+    #[test]
+    fn a_healthy_standby_is_ready_without_caches() {
+        let h = Health::new();
+        h.set_standby(true);
+        assert_eq!(h.readiness(), Ok(()));
+        h.set_election_ok(false);
+        assert_eq!(h.readiness(), Err("leader election is not healthy"));
+        h.set_election_ok(true);
+        h.set_standby(false);
+        assert_eq!(h.readiness(), Err("informer caches have not synced"));
     }
 
     #[tokio::test]

@@ -230,7 +230,7 @@ impl Elector {
         let current = match self.api.get_opt(&self.cfg.name).await {
             Ok(l) => l,
             Err(e) => {
-                warn!(error = %e, lease = %self.cfg.name, "cannot read the leader election lease");
+                warn!(error = %crate::runtime::chain(&e), lease = %self.cfg.name, "cannot read the leader election lease");
                 self.set_ok(self.leading());
                 return false;
             }

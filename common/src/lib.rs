@@ -10,5 +10,6 @@ pub mod http;
 pub mod leader;
 pub mod process;
 pub mod pods;
+pub mod runtime;
 pub mod selector;
 pub mod workqueue;

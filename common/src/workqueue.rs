@@ -16,7 +16,7 @@
 //! | `workqueue_unfinished_work_seconds` | sum of the ages of the reconciles running now |
 //! | `workqueue_longest_running_processor_seconds` | age of the longest reconcile running now |
 //!
-//! The last two are refreshed by [`WorkqueueMetrics::update_unfinished`],
+//! The last two are refreshed by [`WorkqueueFamilies::update_unfinished`],
 //! which the runtime calls every 500 ms as client-go does.
 
 use std::collections::HashMap;
@@ -40,9 +40,9 @@ fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(10e-9, 10.0, 10))
 }
 
-/// The workqueue metric families of one binary.
+/// The metric families, as each queue holds them.
 #[derive(Clone, Debug)]
-pub struct WorkqueueFamilies {
+struct Families {
     depth: Family<NameLabel, Gauge>,
     adds: Family<NameLabel, Counter>,
     queue_duration: Histograms,
@@ -52,11 +52,19 @@ pub struct WorkqueueFamilies {
     longest: SecondsGauges,
 }
 
+/// The workqueue metric families of one binary.
+#[derive(Clone, Debug)]
+pub struct WorkqueueFamilies {
+    families: Families,
+    /// Every queue made, for [`WorkqueueFamilies::update_unfinished`].
+    queues: Arc<Mutex<Vec<WorkqueueMetrics>>>,
+}
+
 impl WorkqueueFamilies {
     /// Registers the families under client-go's names (prometheus-client
     /// adds `_total` to counters).
     pub fn new(registry: &mut Registry) -> WorkqueueFamilies {
-        let f = WorkqueueFamilies {
+        let f = Families {
             depth: Family::default(),
             adds: Family::default(),
             queue_duration: Family::new_with_constructor(duration_histogram),
@@ -84,21 +92,32 @@ impl WorkqueueFamilies {
             "How many seconds has the longest running processor for workqueue been running",
             f.longest.clone(),
         );
-        f
+        WorkqueueFamilies { families: f, queues: Arc::default() }
     }
 
     /// The metrics of the queue called `name` (the controller's name).
     pub fn queue(&self, name: &str) -> WorkqueueMetrics {
         let label = NameLabel { name: name.to_string() };
+        let f = &self.families;
         // Every family shows the queue from the start, at zero.
-        self.depth.get_or_create(&label).set(0);
-        let _ = self.adds.get_or_create(&label);
-        let _ = self.queue_duration.get_or_create(&label);
-        let _ = self.work_duration.get_or_create(&label);
-        let _ = self.retries.get_or_create(&label);
-        self.unfinished.get_or_create(&label).set(0.0);
-        self.longest.get_or_create(&label).set(0.0);
-        WorkqueueMetrics { families: self.clone(), label, state: Arc::new(Mutex::new(QueueState::default())) }
+        f.depth.get_or_create(&label).set(0);
+        let _ = f.adds.get_or_create(&label);
+        let _ = f.queue_duration.get_or_create(&label);
+        let _ = f.work_duration.get_or_create(&label);
+        let _ = f.retries.get_or_create(&label);
+        f.unfinished.get_or_create(&label).set(0.0);
+        f.longest.get_or_create(&label).set(0.0);
+        let q = WorkqueueMetrics { families: f.clone(), label, state: Arc::new(Mutex::new(QueueState::default())) };
+        self.queues.lock().unwrap_or_else(|p| p.into_inner()).push(q.clone());
+        q
+    }
+
+    /// Refreshes the unfinished-work gauges of every queue.
+    pub fn update_unfinished(&self, now: Instant) {
+        let queues = self.queues.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for q in queues {
+            q.update_unfinished(now);
+        }
     }
 }
 
@@ -111,10 +130,19 @@ struct QueueState {
     next: u64,
 }
 
+/// client-go's queue key of an object: `namespace/name`, or `name`.
+pub fn key_of<K: kube::Resource>(obj: &K) -> String {
+    let name = obj.meta().name.as_deref().unwrap_or_default();
+    match obj.meta().namespace.as_deref() {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
 /// One controller's queue metrics. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct WorkqueueMetrics {
-    families: WorkqueueFamilies,
+    families: Families,
     label: NameLabel,
     state: Arc<Mutex<QueueState>>,
 }
