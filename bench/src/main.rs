@@ -3,6 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p rudder-bench -- sandbox-objects --pods 10000
+//! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
 use std::time::{Duration, Instant};
@@ -35,6 +36,18 @@ enum Command {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
+    /// Rudder's client-side rate limiter (`--kube-api-qps`, `--kube-api-burst`):
+    /// a burst of N requests at once against the sandbox; prints the client
+    /// time it took and what `rest_client_rate_limiter_duration_seconds`
+    /// recorded.
+    ClientRateLimit {
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+        #[arg(long, default_value_t = 20.0)]
+        qps: f64,
+        #[arg(long, default_value_t = 30)]
+        burst: u32,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -45,6 +58,7 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::SandboxObjects { pods, concurrency } => sandbox_objects(pods, concurrency).await.map(|r| print!("{r}")),
+        Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,
     };
     if let Err(e) = result {
@@ -192,4 +206,44 @@ async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Repo
         child.kill().await.context("cannot stop the sandbox child")?;
     }
     Ok(Report { pods, create, list, listed, paged, paged_listed, watch, watched, peak_rss_kib, rss_kib })
+}
+
+/// A burst of `requests` GETs, all issued at once through Rudder's client.
+async fn client_rate_limit(requests: usize, qps: f64, burst: u32) -> anyhow::Result<String> {
+    use rudder_common::client::{ClientMetrics, TokenBucket, build_client};
+    if !(qps > 0.0 && qps.is_finite()) || burst == 0 {
+        bail!("--qps must be greater than zero and --burst at least 1");
+    }
+    let sandbox = rudder_sandbox::Sandbox::start().await?;
+    let mut config = kube::Config::new(sandbox.url().parse().context("sandbox URL")?);
+    config.default_namespace = "default".into();
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = ClientMetrics::new(&mut registry);
+    let bucket = std::sync::Arc::new(TokenBucket::new(qps, burst, tokio::time::Instant::now()));
+    let client = build_client(config, bucket, metrics)?;
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+
+    let start = Instant::now();
+    let results: Vec<_> = futures::stream::iter(0..requests).map(|_| api.get("default")).buffer_unordered(requests.max(1)).collect().await;
+    let elapsed = start.elapsed();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    sandbox.stop().await;
+
+    let (text, _) = rudder_common::http::render_metrics(&registry, None)?;
+    let find = |prefix: &str| -> f64 {
+        text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    };
+    let waited_sum = find("rest_client_rate_limiter_duration_seconds_sum{");
+    let waited_count = find("rest_client_rate_limiter_duration_seconds_count{");
+    let waited_over_1s = waited_count - find(r#"rest_client_rate_limiter_duration_seconds_bucket{le="1.0""#);
+    let ok = find(r#"rest_client_requests_total{code="200""#);
+    let expected = (requests as f64 - f64::from(burst)).max(0.0) / qps;
+    Ok(format!(
+        "client-rate-limit: {requests} GETs at once, qps {qps}, burst {burst}\n\
+         \x20 client time           {:>9.2} s   (token bucket: ({requests} - {burst}) / {qps} = {expected:.2} s)\n\
+         \x20 requests answered 200 {ok:>9}     ({failed} failed)\n\
+         \x20 rest_client_rate_limiter_duration_seconds: count {waited_count}, sum {waited_sum:.1} s, mean {:.2} s, {waited_over_1s} waited over 1 s\n",
+        elapsed.as_secs_f64(),
+        if waited_count > 0.0 { waited_sum / waited_count } else { 0.0 },
+    ))
 }

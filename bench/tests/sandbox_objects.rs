@@ -16,3 +16,21 @@ async fn sandbox_objects_counts_every_object() {
     assert!(stdout.contains("200 events"), "{stdout}");
     assert!(stdout.contains("server peak RSS") && stdout.contains("MiB"), "{stdout}");
 }
+
+/// The rate-limit benchmark on a small burst: every request answered, and
+/// the limiter's histogram counted every request (the waits are printed,
+/// never asserted).
+#[tokio::test]
+async fn client_rate_limit_counts_every_request() {
+    let exe = env!("CARGO_BIN_EXE_rudder-bench");
+    let out = tokio::process::Command::new(exe)
+        .args(["client-rate-limit", "--requests", "40", "--qps", "50", "--burst", "30"])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("rudder-bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("requests answered 200        40     (0 failed)"), "{stdout}");
+    assert!(stdout.contains("rest_client_rate_limiter_duration_seconds: count 40,"), "{stdout}");
+}

@@ -123,9 +123,11 @@ pub fn claim_action(owner: &ObjectMeta, object: &ObjectMeta, matches: bool) -> C
 }
 
 /// The strategic merge patch that adds `controller_ref` to an object's owner
-/// references, guarded by the object's uid (upstream `ownerRefControllerPatch`).
-pub fn adopt_patch(controller_ref: &OwnerReference, object_uid: &str) -> Value {
-    json!({
+/// references, guarded by the object's uid, and adds `finalizers` (upstream
+/// `ownerRefControllerPatch`; the Job controller adopts pods with its
+/// tracking finalizer).
+pub fn adopt_patch(controller_ref: &OwnerReference, object_uid: &str, finalizers: &[String]) -> Value {
+    let mut patch = json!({
         "metadata": {
             "ownerReferences": [{
                 "apiVersion": controller_ref.api_version,
@@ -137,19 +139,27 @@ pub fn adopt_patch(controller_ref: &OwnerReference, object_uid: &str) -> Value {
             }],
             "uid": object_uid,
         }
-    })
+    });
+    if !finalizers.is_empty() {
+        patch["metadata"]["finalizers"] = json!(finalizers);
+    }
+    patch
 }
 
 /// The strategic merge patch that removes the owner reference with uid
-/// `owner_uid`, guarded by the object's uid (upstream
-/// `GenerateDeleteOwnerRefStrategicMergeBytes`).
-pub fn release_patch(owner_uid: &str, object_uid: &str) -> Value {
-    json!({
+/// `owner_uid`, guarded by the object's uid, and removes `finalizers`
+/// (upstream `GenerateDeleteOwnerRefStrategicMergeBytes`).
+pub fn release_patch(owner_uid: &str, object_uid: &str, finalizers: &[String]) -> Value {
+    let mut patch = json!({
         "metadata": {
             "uid": object_uid,
             "ownerReferences": [{"$patch": "delete", "uid": owner_uid}],
         }
-    })
+    });
+    if !finalizers.is_empty() {
+        patch["metadata"]["$deleteFromPrimitiveList/finalizers"] = json!(finalizers);
+    }
+    patch
 }
 
 /// Upstream's canAdopt check (the controllers' fresh GET wrapped in
@@ -275,6 +285,7 @@ where
     controller_ref: OwnerReference,
     selector: Selector,
     patch_params: PatchParams,
+    finalizers: Vec<String>,
     can_adopt: Option<Result<(), String>>,
 }
 
@@ -297,6 +308,7 @@ where
             controller_ref,
             selector,
             patch_params: PatchParams::default(),
+            finalizers: Vec::new(),
             can_adopt: None,
         })
     }
@@ -304,6 +316,13 @@ where
     /// Sets the field manager the patches are sent with.
     pub fn with_field_manager(mut self, manager: impl Into<String>) -> Self {
         self.patch_params.field_manager = Some(manager.into());
+        self
+    }
+
+    /// Finalizers to add on adoption and remove on release (upstream's
+    /// `finalizers` argument of `NewPodControllerRefManager`).
+    pub fn with_finalizers(mut self, finalizers: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.finalizers = finalizers.into_iter().map(Into::into).collect();
         self
     }
 
@@ -356,7 +375,7 @@ where
         if let Err(reason) = self.can_adopt().await {
             return Err(ClaimError::CannotAdopt { kind: K::kind(&()).into_owned(), namespace: ns, name, uid, reason });
         }
-        let patch = adopt_patch(&self.controller_ref, &uid);
+        let patch = adopt_patch(&self.controller_ref, &uid, &self.finalizers);
         match self.dependents.patch(&name, &self.patch_params, &Patch::Strategic(patch)).await {
             Ok(adopted) => Ok(Some(adopted)),
             Err(e) if is_status(&e, 404) => Ok(None),
@@ -375,7 +394,7 @@ where
             owner_kind = %self.controller_ref.kind, owner = %self.controller_ref.name,
             "patching to remove its controllerRef"
         );
-        let patch = release_patch(&self.controller_ref.uid, &uid);
+        let patch = release_patch(&self.controller_ref.uid, &uid, &self.finalizers);
         match self.dependents.patch(&name, &self.patch_params, &Patch::Strategic(patch)).await {
             Ok(_) => Ok(()),
             Err(e) if is_status(&e, 404) || is_status(&e, 422) => Ok(()),
@@ -517,13 +536,21 @@ mod tests {
     fn patches_have_upstreams_shape() {
         let r = new_controller_ref("apps/v1", "ReplicaSet", "web", "rs-uid");
         assert_eq!(
-            adopt_patch(&r, "pod-uid"),
+            adopt_patch(&r, "pod-uid", &[]),
             json!({"metadata": {"ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web",
                 "uid": "rs-uid", "controller": true, "blockOwnerDeletion": true}], "uid": "pod-uid"}})
         );
         assert_eq!(
-            release_patch("rs-uid", "pod-uid"),
+            release_patch("rs-uid", "pod-uid", &[]),
             json!({"metadata": {"ownerReferences": [{"$patch": "delete", "uid": "rs-uid"}], "uid": "pod-uid"}})
+        );
+        let fin = vec!["batch.kubernetes.io/job-tracking".to_string()];
+        let job = new_controller_ref("batch/v1", "Job", "pi", "job-uid");
+        assert_eq!(adopt_patch(&job, "pod-uid", &fin)["metadata"]["finalizers"], json!(["batch.kubernetes.io/job-tracking"]));
+        assert_eq!(
+            release_patch("job-uid", "pod-uid", &fin),
+            json!({"metadata": {"ownerReferences": [{"$patch": "delete", "uid": "job-uid"}], "uid": "pod-uid",
+                "$deleteFromPrimitiveList/finalizers": ["batch.kubernetes.io/job-tracking"]}})
         );
     }
 

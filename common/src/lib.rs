@@ -12,4 +12,5 @@ pub mod process;
 pub mod pods;
 pub mod runtime;
 pub mod selector;
+pub mod status;
 pub mod workqueue;

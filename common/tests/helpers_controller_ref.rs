@@ -271,3 +271,25 @@ async fn no_adoption_when_the_owner_was_replaced() {
     let err = manager.adopt(&second).await.expect_err("owner gone");
     assert!(err.to_string().contains("can't recheck DeletionTimestamp: "), "{err}");
 }
+
+#[tokio::test]
+async fn adoption_and_release_carry_finalizers() {
+    let (_sandbox, client) = start().await;
+    let rss: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let web = create_rs(&rss, "web", "web", false).await;
+    let orphan = create_pod(&pods, "orphan", "web", None, false).await;
+    let mut manager = ControllerRefManager::new(pods.clone(), rss.clone(), &web, selector("web"))
+        .expect("manager")
+        .with_finalizers(["example.com/tracking"])
+        .with_field_manager("rudder-test");
+    let outcome = manager.claim(vec![orphan]).await;
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let pod = pods.get("orphan").await.expect("pod");
+    assert_eq!(pod.metadata.finalizers.as_deref(), Some(&["example.com/tracking".to_string()][..]));
+    assert!(controller_of(&pod.metadata).is_some());
+    manager.release(&pod).await.expect("release");
+    let pod = pods.get("orphan").await.expect("pod");
+    assert!(pod.metadata.finalizers.as_deref().unwrap_or_default().is_empty());
+    assert!(controller_of(&pod.metadata).is_none());
+}
