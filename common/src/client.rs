@@ -111,8 +111,16 @@ impl ClientMetrics {
             rate_limiter_duration: Family::new_with_constructor(latency_histogram),
         };
         // prometheus-client appends `_total` to counters and `.` to help texts.
-        registry.register("rest_client_requests", "Number of HTTP requests, partitioned by status code, method, and host", m.requests.clone());
-        registry.register("rest_client_request_duration_seconds", "Request latency in seconds. Broken down by verb, and host", m.request_duration.clone());
+        registry.register(
+            "rest_client_requests",
+            "Number of HTTP requests, partitioned by status code, method, and host",
+            m.requests.clone(),
+        );
+        registry.register(
+            "rest_client_request_duration_seconds",
+            "Request latency in seconds. Broken down by verb, and host",
+            m.request_duration.clone(),
+        );
         registry.register(
             "rest_client_rate_limiter_duration_seconds",
             "Client side rate limiter latency in seconds. Broken down by verb, and host",
@@ -275,7 +283,10 @@ mod tests {
         m.requests.get_or_create(&CodeMethodHost { code: "200".into(), method: "GET".into(), host: "127.0.0.1:6443".into() }).inc();
         let (text, _) = crate::http::render_metrics(&registry, None).expect("encodes");
         assert!(text.contains(r#"rest_client_requests_total{code="200",method="GET",host="127.0.0.1:6443"} 1"#), "{text}");
-        assert!(text.contains(r#"rest_client_rate_limiter_duration_seconds_bucket{le="0.25",verb="GET",host="127.0.0.1:6443"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"rest_client_rate_limiter_duration_seconds_bucket{le="0.25",verb="GET",host="127.0.0.1:6443"} 1"#),
+            "{text}"
+        );
         assert!(text.contains(r#"rest_client_request_duration_seconds_count{verb="GET",host="127.0.0.1:6443"} 1"#), "{text}");
     }
 }

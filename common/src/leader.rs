@@ -251,7 +251,11 @@ impl Elector {
             }
             Step::Create(spec) => {
                 let lease = Lease {
-                    metadata: ObjectMeta { name: Some(self.cfg.name.clone()), namespace: Some(self.cfg.namespace.clone()), ..Default::default() },
+                    metadata: ObjectMeta {
+                        name: Some(self.cfg.name.clone()),
+                        namespace: Some(self.cfg.namespace.clone()),
+                        ..Default::default()
+                    },
                     spec: Some(spec.clone()),
                 };
                 match self.api.create(&PostParams::default(), &lease).await {

@@ -76,7 +76,12 @@ impl Collector for ProcessCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let Some(p) = read() else { return Ok(()) };
         let cpu = ConstCounter::new(p.cpu_seconds);
-        cpu.encode(encoder.encode_descriptor("process_cpu_seconds", "Total user and system CPU time spent in seconds", None, cpu.metric_type())?)?;
+        cpu.encode(encoder.encode_descriptor(
+            "process_cpu_seconds",
+            "Total user and system CPU time spent in seconds",
+            None,
+            cpu.metric_type(),
+        )?)?;
         let mut gauges = vec![
             ("process_resident_memory_bytes", "Resident memory size in bytes", p.resident_bytes),
             ("process_virtual_memory_bytes", "Virtual memory size in bytes", p.virtual_bytes),
@@ -123,7 +128,9 @@ mod tests {
         registry.register_collector(Box::new(ProcessCollector));
         let (text, _) = crate::http::render_metrics(&registry, None).expect("encodes");
         if std::path::Path::new("/proc/self/stat").exists() {
-            for family in ["process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ", "process_start_time_seconds "] {
+            for family in
+                ["process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ", "process_start_time_seconds "]
+            {
                 let line = text.lines().find(|l| l.starts_with(family)).unwrap_or_else(|| panic!("no {family} in\n{text}"));
                 let value: f64 = line[family.len()..].parse().expect("a number");
                 assert!(value > 0.0 || family.starts_with("process_cpu"), "{line}");

@@ -80,7 +80,11 @@ impl WorkqueueFamilies {
             "How long in seconds an item stays in workqueue before being requested",
             f.queue_duration.clone(),
         );
-        registry.register("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes", f.work_duration.clone());
+        registry.register(
+            "workqueue_work_duration_seconds",
+            "How long in seconds processing an item from workqueue takes",
+            f.work_duration.clone(),
+        );
         registry.register("workqueue_retries", "Total number of retries handled by workqueue", f.retries.clone());
         registry.register(
             "workqueue_unfinished_work_seconds",
@@ -233,9 +237,15 @@ mod tests {
         // Queued from the first trigger: 3 s.
         let work = q.start("ns/a", t0 + Duration::from_secs(3));
         assert_eq!(value(&registry, "workqueue_depth{"), r#"workqueue_depth{name="replicaset"} 1"#);
-        assert_eq!(value(&registry, "workqueue_queue_duration_seconds_sum{"), r#"workqueue_queue_duration_seconds_sum{name="replicaset"} 3.0"#);
+        assert_eq!(
+            value(&registry, "workqueue_queue_duration_seconds_sum{"),
+            r#"workqueue_queue_duration_seconds_sum{name="replicaset"} 3.0"#
+        );
         drop(work);
-        assert_eq!(value(&registry, "workqueue_work_duration_seconds_count{"), r#"workqueue_work_duration_seconds_count{name="replicaset"} 1"#);
+        assert_eq!(
+            value(&registry, "workqueue_work_duration_seconds_count{"),
+            r#"workqueue_work_duration_seconds_count{name="replicaset"} 1"#
+        );
     }
 
     #[test]
@@ -258,10 +268,16 @@ mod tests {
         let _b = q.start("ns/b", t0 + Duration::from_secs(2));
         q.update_unfinished(t0 + Duration::from_secs(5));
         assert_eq!(value(&registry, "workqueue_unfinished_work_seconds{"), r#"workqueue_unfinished_work_seconds{name="hpa"} 8.0"#);
-        assert_eq!(value(&registry, "workqueue_longest_running_processor_seconds{"), r#"workqueue_longest_running_processor_seconds{name="hpa"} 5.0"#);
+        assert_eq!(
+            value(&registry, "workqueue_longest_running_processor_seconds{"),
+            r#"workqueue_longest_running_processor_seconds{name="hpa"} 5.0"#
+        );
         drop(a);
         q.update_unfinished(t0 + Duration::from_secs(5));
-        assert_eq!(value(&registry, "workqueue_longest_running_processor_seconds{"), r#"workqueue_longest_running_processor_seconds{name="hpa"} 3.0"#);
+        assert_eq!(
+            value(&registry, "workqueue_longest_running_processor_seconds{"),
+            r#"workqueue_longest_running_processor_seconds{name="hpa"} 3.0"#
+        );
     }
 
     #[test]

@@ -293,3 +293,29 @@ async fn adoption_and_release_carry_finalizers() {
     assert!(pod.metadata.finalizers.as_deref().unwrap_or_default().is_empty());
     assert!(controller_of(&pod.metadata).is_none());
 }
+
+/// A pod deleted and recreated under the same name (new uid) between the
+/// list and the write: the uid in the patch makes the API server refuse it
+/// (422), so the new pod is neither adopted nor released by mistake.
+#[tokio::test]
+async fn a_recreated_object_is_neither_adopted_nor_released() {
+    let (_sandbox, client) = start().await;
+    let rss: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let web = create_rs(&rss, "web", "web", false).await;
+    let other = create_rs(&rss, "other", "other", false).await;
+    let stale_orphan = create_pod(&pods, "orphan", "web", None, false).await;
+    let stale_owned = create_pod(&pods, "owned", "changed", Some(&web), false).await;
+    for name in ["orphan", "owned"] {
+        pods.delete(name, &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await.expect("delete");
+    }
+    eventually(10, "both pods gone", || async { (pods.list(&Default::default()).await.ok()?.items.is_empty()).then_some(()) }).await;
+    create_pod(&pods, "orphan", "web", None, false).await;
+    create_pod(&pods, "owned", "changed", Some(&other), false).await;
+
+    let mut manager = ControllerRefManager::new(pods.clone(), rss.clone(), &web, selector("web")).expect("manager");
+    assert!(manager.adopt(&stale_orphan).await.is_err(), "adopting a recreated pod is refused");
+    assert!(pods.get("orphan").await.expect("orphan").metadata.owner_references.unwrap_or_default().is_empty());
+    manager.release(&stale_owned).await.expect("a 422 on release is not an error");
+    assert_eq!(controller_uid(&pods, "owned").await, other.metadata.uid.clone(), "the new pod keeps its owner");
+}

@@ -112,7 +112,9 @@ impl Instance {
     async fn address(&self, what: &str) -> String {
         eventually(20, &format!("the address of {what}"), || async {
             let logs = self.logs.lock().expect("logs");
-            logs.iter().find(|v| v["fields"]["message"] == format!("serving {what}")).and_then(|v| v["fields"]["address"].as_str().map(String::from))
+            logs.iter()
+                .find(|v| v["fields"]["message"] == format!("serving {what}"))
+                .and_then(|v| v["fields"]["address"].as_str().map(String::from))
         })
         .await
     }
@@ -269,7 +271,12 @@ async fn metrics_show_every_family_with_real_values() {
     assert!(value(r#"workqueue_adds_total{name="sample"}"#) >= 1.0);
     assert!(value(r#"workqueue_work_duration_seconds_count{name="sample"}"#) >= 1.0);
     assert!(value(r#"workqueue_queue_duration_seconds_count{name="sample"}"#) >= 1.0);
-    for family in ["workqueue_depth{", "workqueue_retries_total{", "workqueue_unfinished_work_seconds{", "workqueue_longest_running_processor_seconds{"] {
+    for family in [
+        "workqueue_depth{",
+        "workqueue_retries_total{",
+        "workqueue_unfinished_work_seconds{",
+        "workqueue_longest_running_processor_seconds{",
+    ] {
         value(family);
     }
     assert!(value(r#"rest_client_requests_total{code="200",method="GET""#) >= 1.0);
@@ -283,7 +290,8 @@ async fn metrics_show_every_family_with_real_values() {
     // OpenMetrics when asked.
     let addr = instance.address("/metrics").await;
     let mut s = tokio::net::TcpStream::connect(&addr).await.expect("connect");
-    let req = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAccept: application/openmetrics-text;version=1.0.0\r\nConnection: close\r\n\r\n");
+    let req =
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAccept: application/openmetrics-text;version=1.0.0\r\nConnection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.expect("write");
     let mut out = String::new();
     s.read_to_string(&mut out).await.expect("read");

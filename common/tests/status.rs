@@ -19,7 +19,10 @@ fn replicaset() -> ReplicaSet {
             selector: LabelSelector { match_labels: Some(labels.clone()), ..Default::default() },
             template: Some(PodTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(labels), ..Default::default() }),
-                spec: Some(PodSpec { containers: vec![Container { name: "c".into(), image: Some("nginx".into()), ..Default::default() }], ..Default::default() }),
+                spec: Some(PodSpec {
+                    containers: vec![Container { name: "c".into(), image: Some("nginx".into()), ..Default::default() }],
+                    ..Default::default()
+                }),
             }),
             ..Default::default()
         }),

@@ -670,6 +670,10 @@ impl Api {
             // The status subresource changes the status and nothing else
             // (and the managed fields, when server-side apply computed them).
             let mut n = (**old).clone();
+            // A uid in the request is a precondition (validated as immutable below).
+            if let Some(uid) = body.pointer("/metadata/uid").filter(|u| u.as_str().is_some_and(|u| !u.is_empty())) {
+                meta::meta_mut(&mut n).insert("uid".into(), uid.clone());
+            }
             if manager.is_none()
                 && let Some(mf) = body.pointer("/metadata/managedFields")
             {
@@ -686,10 +690,16 @@ impl Api {
             n
         } else {
             let mut n = body;
-            // Only the system sets these.
+            // Only the system sets these. A uid in the request is kept: it
+            // must match (validated as immutable below), as upstream's
+            // BeforeUpdate fills in only a missing one.
             let om = meta::meta(old).cloned().unwrap_or_default();
             let m = meta::meta_mut(&mut n);
+            let keep_uid = m.get("uid").and_then(Value::as_str).is_some_and(|u| !u.is_empty());
             for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+                if k == "uid" && keep_uid {
+                    continue;
+                }
                 match om.get(k) {
                     Some(v) => m.insert(k.into(), v.clone()),
                     None => m.remove(k),

@@ -331,7 +331,7 @@ fn owner_references(refs: &Value, path: &FieldPath, e: &mut Errs) {
 
 fn meta_update(new: &Value, old: &Value, e: &mut Errs) {
     let path = FieldPath::root("metadata");
-    for k in ["name", "namespace"] {
+    for k in ["name", "namespace", "uid"] {
         let (n, o) = (str_of(at(new, &format!("/metadata/{k}"))), str_of(at(old, &format!("/metadata/{k}"))));
         if n != o {
             e.push(FieldError::invalid(path.child(k), n, IMMUTABLE));

@@ -66,6 +66,35 @@ async fn strategic_merge_patch_merges_containers_by_name() {
     assert_eq!(d.metadata.generation, Some(2));
 }
 
+/// A uid in a patch or an update is a precondition: upstream keeps a
+/// missing one, and rejects a different one as an immutable field (422),
+/// which is how controllers avoid adopting a recreated object.
+#[tokio::test]
+async fn a_different_uid_in_a_write_is_rejected_as_immutable() {
+    let (_s, c) = start().await;
+    let cms: Api<ConfigMap> = Api::default_namespaced(c);
+    let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "u"}, "data": {"a": "1"}})).unwrap();
+    let created = cms.create(&PostParams::default(), &cm).await.unwrap();
+    let uid = created.metadata.uid.clone().unwrap();
+
+    let same = json!({"metadata": {"uid": uid, "labels": {"x": "y"}}});
+    let patched = cms.patch("u", &PatchParams::default(), &Patch::Strategic(same)).await.unwrap();
+    assert_eq!(patched.metadata.uid.as_deref(), Some(uid.as_str()));
+
+    for patch in [Patch::Strategic(json!({"metadata": {"uid": "other"}})), Patch::Merge(json!({"metadata": {"uid": "other"}}))] {
+        let st = status(cms.patch("u", &PatchParams::default(), &patch).await.unwrap_err());
+        assert_eq!(st.code, 422, "{st:?}");
+        assert!(st.message.contains(r#"metadata.uid: Invalid value: "other": field is immutable"#), "{}", st.message);
+    }
+    let mut replaced = patched.clone();
+    replaced.metadata.uid = Some("other".into());
+    assert_eq!(status(cms.replace("u", &PostParams::default(), &replaced).await.unwrap_err()).code, 422);
+    // No uid at all: the stored one is kept.
+    replaced.metadata.uid = None;
+    let kept = cms.replace("u", &PostParams::default(), &replaced).await.unwrap();
+    assert_eq!(kept.metadata.uid.as_deref(), Some(uid.as_str()));
+}
+
 #[tokio::test]
 async fn merge_patch_replaces_lists() {
     let (_s, c) = start().await;
