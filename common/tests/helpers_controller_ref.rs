@@ -2,38 +2,15 @@
 //! `rudder_common::controller_ref::ControllerRefManager`, against the sandbox.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
+use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Client, ResourceExt};
 use rudder_common::controller_ref::{ClaimError, ControllerRefManager, controller_of, controller_ref_for};
 use rudder_common::selector::Selector;
-use rudder_sandbox::Sandbox;
+use rudder_sandbox::testing::{eventually, start};
 use serde_json::json;
-
-async fn start() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start().await.expect("sandbox starts");
-    let client = sandbox.client().expect("client");
-    (sandbox, client)
-}
-
-/// Waits until `f` returns Some, or panics after `secs` seconds.
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn create_rs(api: &Api<ReplicaSet>, name: &str, app: &str, finalizer: bool) -> ReplicaSet {
     let mut rs: ReplicaSet = serde_json::from_value(json!({

@@ -8,32 +8,10 @@ use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::{Client, ResourceExt};
 use rudder_common::events::{EventType, Recorder, RecorderOptions};
-use rudder_sandbox::Sandbox;
+use rudder_sandbox::testing::{eventually, start};
 
 const CONTROLLER: &str = "replicaset-controller";
 const INSTANCE: &str = "replicaset-controller-test";
-
-async fn start() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start().await.expect("sandbox starts");
-    let client = sandbox.client().expect("client");
-    (sandbox, client)
-}
-
-/// Waits until `f` returns Some, or panics after `secs` seconds.
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn rs_ref(ns: &str, name: &str) -> ObjectReference {
     ObjectReference {

@@ -24,6 +24,7 @@ pub mod status;
 pub mod store;
 pub mod strategic;
 pub mod table;
+pub mod testing;
 pub mod validation;
 pub mod webhooks;
 

@@ -3,8 +3,6 @@
 
 pub mod hooks;
 
-use std::time::Duration;
-
 use kube::Client;
 use rudder_sandbox::Sandbox;
 use serde_json::Value;
@@ -33,12 +31,6 @@ impl ToolEnv {
     }
 }
 
-pub async fn start() -> (Sandbox, Client) {
-    let s = Sandbox::start().await.expect("sandbox starts");
-    let c = s.client().expect("client");
-    (s, c)
-}
-
 /// A client that does not retry 429/503/504 by itself (kube-rs's default
 /// client does), for tests that expect those answers.
 pub fn no_retry(s: &Sandbox) -> Client {
@@ -63,23 +55,8 @@ pub async fn raw(client: &Client, method: &str, path: &str, content_type: &str, 
     (code, v)
 }
 
-/// Waits until `f` returns Some, or panics after `secs` seconds.
-pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+#[allow(unused_imports)]
+pub use rudder_sandbox::testing::{eventually, start};
 
 /// The error a kube call failed with, as the API's Status.
 pub fn status(e: kube::Error) -> kube::core::Status {
