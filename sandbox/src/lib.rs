@@ -15,6 +15,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod managed;
 pub mod meta;
+pub mod metrics_api;
 pub mod openapi;
 pub mod protobuf;
 pub mod registry;
