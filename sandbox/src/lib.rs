@@ -21,6 +21,7 @@ pub mod protobuf;
 pub mod registry;
 pub mod request;
 pub mod server;
+pub mod sim;
 pub mod status;
 pub mod store;
 pub mod strategic;

@@ -25,6 +25,70 @@ enum Command {
         #[arg(long, default_value_t = rudder_sandbox::store::DEFAULT_HISTORY)]
         watch_history: usize,
     },
+    /// Run simulated nodes against an API server (any, through its public
+    /// API): Node objects with heartbeats and Leases, and the kubelet's part
+    /// of the life of the pods bound to them.
+    Nodes {
+        /// Kubeconfig of the API server (default: KUBECONFIG, ~/.kube/config).
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// How many nodes: PREFIX-0 .. PREFIX-(N-1).
+        #[arg(long, default_value_t = 3)]
+        count: usize,
+        #[arg(long, default_value = "sim-node")]
+        prefix: String,
+        /// Capacity and allocatable CPU of each node.
+        #[arg(long, default_value = "8")]
+        cpu: String,
+        #[arg(long, default_value = "32Gi")]
+        memory: String,
+        #[arg(long, default_value = "110")]
+        pods: String,
+        /// Zones the nodes are spread over (comma-separated).
+        #[arg(long, default_value = "zone-a,zone-b,zone-c", value_delimiter = ',')]
+        zones: Vec<String>,
+        /// A taint on every node (key[=value]:Effect); repeatable.
+        #[arg(long, value_parser = rudder_sandbox::sim::node::parse_taint)]
+        taint: Vec<k8s_openapi::api::core::v1::Taint>,
+        /// Heartbeat and Lease renewal period.
+        #[arg(long, default_value = "10s", value_parser = rudder_common::flags::parse_duration)]
+        heartbeat: std::time::Duration,
+        /// How long a stopped node stays Ready before it turns Unknown.
+        #[arg(long, default_value = "50s", value_parser = rudder_common::flags::parse_duration)]
+        grace_period: std::time::Duration,
+    },
+    /// Node faults on demand: stop or start a simulated node's kubelet, or taint a node.
+    Node {
+        #[arg(long, global = true)]
+        kubeconfig: Option<PathBuf>,
+        #[command(subcommand)]
+        action: NodeAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeAction {
+    /// The node stops heart-beating; after the grace period it turns Unknown and unreachable.
+    Stop { name: String },
+    /// The node heart-beats again: Ready, the unreachable taints removed.
+    Start { name: String },
+    /// Adds a taint (key[=value]:Effect).
+    Taint {
+        name: String,
+        #[arg(value_parser = rudder_sandbox::sim::node::parse_taint)]
+        taint: k8s_openapi::api::core::v1::Taint,
+    },
+}
+
+async fn client_for(kubeconfig: Option<PathBuf>) -> anyhow::Result<kube::Client> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?
+        }
+        None => kube::Config::infer().await?,
+    };
+    Ok(kube::Client::try_from(config)?)
 }
 
 #[tokio::main]
@@ -42,6 +106,29 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Nodes { kubeconfig, count, prefix, cpu, memory, pods, zones, taint, heartbeat, grace_period } => {
+            let client = client_for(kubeconfig).await?;
+            let cfg =
+                rudder_sandbox::sim::SimConfig { count, prefix, cpu, memory, pods, zones, taints: taint, heartbeat, grace: grace_period };
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                let _ = tx.send(());
+            });
+            rudder_sandbox::sim::run(client, cfg, async move {
+                let _ = rx.await;
+            })
+            .await
+        }
+        Command::Node { kubeconfig, action } => {
+            let client = client_for(kubeconfig).await?;
+            match action {
+                NodeAction::Stop { name } => rudder_sandbox::sim::set_stopped(client, &name, true).await?,
+                NodeAction::Start { name } => rudder_sandbox::sim::set_stopped(client, &name, false).await?,
+                NodeAction::Taint { name, taint } => rudder_sandbox::sim::taint(client, &name, taint).await?,
+            }
+            Ok(())
+        }
         Command::Apiserver { port, kubeconfig_out, watch_history } => {
             if watch_history == 0 {
                 anyhow::bail!("--watch-history must be at least 1");

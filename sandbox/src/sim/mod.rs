@@ -1,0 +1,279 @@
+//! Simulated nodes (in the spirit of kwok): Node objects with heartbeats
+//! and kube-node-lease Leases, and the kubelet's part of the life of every
+//! pod bound to them, with no containers. Only the public API is used, so
+//! the simulator works against any API server.
+//!
+//! The scenario annotations of pods are documented in [`pod`]; node faults
+//! are asked for through the API too (the [`node::STOPPED_ANNOTATION`] on a
+//! Node, or taints), so that tests, kubectl and `rudder-sandbox node
+//! stop|start|taint` all drive the same thing.
+//!
+//! When a node stops, the simulator also plays the node lifecycle
+//! controller's part: after the grace period its conditions turn Unknown and
+//! it gets the `node.kubernetes.io/unreachable` taints; they go when it comes back.
+
+pub mod node;
+pub mod pod;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Taint};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use serde_json::json;
+use tracing::{info, warn};
+
+use node::Shape;
+
+/// The simulator's settings.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub count: usize,
+    pub prefix: String,
+    pub cpu: String,
+    pub memory: String,
+    pub pods: String,
+    pub zones: Vec<String>,
+    pub taints: Vec<Taint>,
+    /// How often nodes heart-beat and renew their Lease (the kubelet: 10 s).
+    pub heartbeat: Duration,
+    /// How long a silent node stays Ready before it turns Unknown (the node
+    /// lifecycle controller's --node-monitor-grace-period: 50 s).
+    pub grace: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            count: 3,
+            prefix: "sim-node".into(),
+            cpu: "8".into(),
+            memory: "32Gi".into(),
+            pods: "110".into(),
+            zones: vec!["zone-a".into(), "zone-b".into(), "zone-c".into()],
+            taints: vec![],
+            heartbeat: Duration::from_secs(10),
+            grace: Duration::from_secs(50),
+        }
+    }
+}
+
+impl SimConfig {
+    pub fn shapes(&self) -> Vec<Shape> {
+        (0..self.count)
+            .map(|i| Shape {
+                name: format!("{}-{i}", self.prefix),
+                index: i,
+                cpu: self.cpu.clone(),
+                memory: self.memory.clone(),
+                pods: self.pods.clone(),
+                zone: if self.zones.is_empty() { "zone-a".into() } else { self.zones[i % self.zones.len()].clone() },
+                taints: self.taints.clone(),
+            })
+            .collect()
+    }
+}
+
+fn ignore_conflict<T>(r: Result<T, kube::Error>) -> Result<(), kube::Error> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Registers the nodes (and the kube-node-lease namespace), then runs
+/// heartbeats and pod lifecycles until `stop` resolves.
+pub async fn run(client: Client, cfg: SimConfig, stop: impl Future<Output = ()> + Send + Sync + 'static) -> anyhow::Result<()> {
+    let shapes = cfg.shapes();
+    let nodes: Api<Node> = Api::all(client.clone());
+    let ns = Namespace { metadata: ObjectMeta { name: Some("kube-node-lease".into()), ..Default::default() }, ..Default::default() };
+    ignore_conflict(Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await)?;
+    for s in &shapes {
+        ignore_conflict(nodes.create(&PostParams::default(), &node::node_object(s)).await)?;
+    }
+    info!(nodes = shapes.len(), "simulated nodes registered");
+
+    let state = Arc::new(Sim {
+        client: client.clone(),
+        index: shapes.iter().map(|s| (s.name.clone(), s.index)).collect(),
+        stopped: Mutex::new(HashSet::new()),
+        warned: Mutex::new(HashSet::new()),
+        heartbeat: cfg.heartbeat,
+    });
+    let beats = tokio::spawn(heartbeats(client.clone(), shapes, cfg.clone(), state.clone()));
+    Controller::new(Api::<Pod>::all(client), watcher::Config::default())
+        .graceful_shutdown_on(stop)
+        .run(reconcile, error_policy, state)
+        .for_each(|_| async {})
+        .await;
+    beats.abort();
+    Ok(())
+}
+
+struct Sim {
+    client: Client,
+    /// Our nodes by name, with their index.
+    index: HashMap<String, usize>,
+    /// Nodes that are stopped now.
+    stopped: Mutex<HashSet<String>>,
+    /// Pods whose malformed annotations were reported.
+    warned: Mutex<HashSet<String>>,
+    heartbeat: Duration,
+}
+
+/// Every heartbeat: each running node renews its Lease and reports its
+/// status; a stopped one is silent, and turns Unknown after the grace period.
+async fn heartbeats(client: Client, shapes: Vec<Shape>, cfg: SimConfig, sim: Arc<Sim>) {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let leases: Api<Lease> = Api::namespaced(client, "kube-node-lease");
+    let mut last_beat: HashMap<String, Timestamp> = HashMap::new();
+    let mut tick = tokio::time::interval(cfg.heartbeat);
+    loop {
+        tick.tick().await;
+        for s in &shapes {
+            let now = Timestamp::now();
+            let Ok(current) = nodes.get(&s.name).await else { continue };
+            let stopped = current.metadata.annotations.as_ref().and_then(|a| a.get(node::STOPPED_ANNOTATION)).is_some_and(|v| v == "true");
+            sim.stopped.lock().unwrap_or_else(|p| p.into_inner()).retain(|n| n != &s.name || stopped);
+            if stopped {
+                sim.stopped.lock().unwrap_or_else(|p| p.into_inner()).insert(s.name.clone());
+                let silent_since = *last_beat.entry(s.name.clone()).or_insert(now);
+                let grace = jiff::SignedDuration::try_from(cfg.grace).unwrap_or_default();
+                if now.duration_since(silent_since) >= grace
+                    && let Err(e) = mark_unreachable(&nodes, &current, now).await
+                {
+                    warn!(node = %s.name, error = %e, "cannot mark the node unreachable");
+                }
+                continue;
+            }
+            last_beat.insert(s.name.clone(), now);
+            if let Err(e) = beat(&nodes, &leases, s, &current, now).await {
+                warn!(node = %s.name, error = %e, "heartbeat failed");
+            }
+        }
+    }
+}
+
+async fn beat(nodes: &Api<Node>, leases: &Api<Lease>, s: &Shape, current: &Node, now: Timestamp) -> Result<(), kube::Error> {
+    let spec = LeaseSpec {
+        holder_identity: Some(s.name.clone()),
+        lease_duration_seconds: Some(40),
+        renew_time: Some(MicroTime(now)),
+        ..Default::default()
+    };
+    match leases.get_opt(&s.name).await? {
+        Some(mut lease) => {
+            lease.spec = Some(spec);
+            ignore_conflict(leases.replace(&s.name, &PostParams::default(), &lease).await)?;
+        }
+        None => {
+            let lease = Lease { metadata: ObjectMeta { name: Some(s.name.clone()), ..Default::default() }, spec: Some(spec) };
+            ignore_conflict(leases.create(&PostParams::default(), &lease).await)?;
+        }
+    }
+    let status = node::healthy_status(s, current.status.as_ref(), now);
+    nodes.patch_status(&s.name, &PatchParams::default(), &Patch::Merge(json!({ "status": status }))).await?;
+    let taints = current.spec.as_ref().and_then(|sp| sp.taints.clone()).unwrap_or_default();
+    if taints.iter().any(|t| t.key == node::UNREACHABLE_TAINT) {
+        let kept = node::with_unreachable(&taints, false, now);
+        nodes.patch(&s.name, &PatchParams::default(), &Patch::Merge(json!({ "spec": { "taints": kept } }))).await?;
+    }
+    Ok(())
+}
+
+async fn mark_unreachable(nodes: &Api<Node>, current: &Node, now: Timestamp) -> Result<(), kube::Error> {
+    let name = current.metadata.name.as_deref().unwrap_or_default();
+    let old = current.status.clone().unwrap_or_default();
+    let unknown = node::unknown_status(&old, now);
+    if unknown != old {
+        nodes.patch_status(name, &PatchParams::default(), &Patch::Merge(json!({ "status": unknown }))).await?;
+    }
+    let taints = current.spec.as_ref().and_then(|sp| sp.taints.clone()).unwrap_or_default();
+    if taints.iter().filter(|t| t.key == node::UNREACHABLE_TAINT).count() < 2 {
+        let tainted = node::with_unreachable(&taints, true, now);
+        nodes.patch(name, &PatchParams::default(), &Patch::Merge(json!({ "spec": { "taints": tainted } }))).await?;
+    }
+    Ok(())
+}
+
+async fn reconcile(p: Arc<Pod>, sim: Arc<Sim>) -> Result<Action, kube::Error> {
+    let node_name = p.spec.as_ref().and_then(|s| s.node_name.as_deref()).unwrap_or_default();
+    let Some(&index) = sim.index.get(node_name) else { return Ok(Action::await_change()) };
+    if sim.stopped.lock().unwrap_or_else(|p| p.into_inner()).contains(node_name) {
+        // A dead kubelet changes nothing; look again when it may be back.
+        return Ok(Action::requeue(sim.heartbeat));
+    }
+    let (name, ns) = (p.metadata.name.clone().unwrap_or_default(), p.metadata.namespace.clone().unwrap_or_default());
+    let uid = p.metadata.uid.clone().unwrap_or_default();
+    let (scenario, bad) = pod::scenario(&p);
+    if !bad.is_empty() && sim.warned.lock().unwrap_or_else(|p| p.into_inner()).insert(uid.clone()) {
+        warn!(pod = %format!("{ns}/{name}"), problems = %bad.join("; "), "malformed scenario annotations; using the defaults");
+    }
+    let at = pod::Placement { node_ip: node::node_ip(index), pod_ip: node::pod_ip(index, &uid) };
+    let now = Timestamp::now();
+    let outcome = pod::step(&p, &scenario, &at, now);
+    let api: Api<Pod> = Api::namespaced(sim.client.clone(), &ns);
+    match outcome.step {
+        pod::Step::Nothing => {}
+        pod::Step::Status(status) => {
+            let patch = json!({ "metadata": { "uid": uid }, "status": status });
+            match api.patch_status(&name, &PatchParams::default(), &Patch::Merge(patch)).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 || s.code == 422 => return Ok(Action::await_change()),
+                Err(e) => return Err(e),
+            }
+        }
+        pod::Step::Delete => {
+            let dp = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions { uid: Some(uid), resource_version: None }),
+                ..Default::default()
+            };
+            match api.delete(&name, &dp).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => {}
+                Err(e) => return Err(e),
+            }
+            return Ok(Action::await_change());
+        }
+    }
+    Ok(match outcome.wake {
+        Some(at) => {
+            Action::requeue(Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default().max(Duration::from_millis(10)))
+        }
+        None => Action::await_change(),
+    })
+}
+
+fn error_policy(p: Arc<Pod>, e: &kube::Error, _sim: Arc<Sim>) -> Action {
+    warn!(pod = %p.metadata.name.as_deref().unwrap_or_default(), error = %e, "simulated kubelet: cannot update the pod");
+    Action::requeue(Duration::from_secs(1))
+}
+
+/// Stops (`true`) or restarts a simulated node, as `rudder-sandbox node stop|start` does.
+pub async fn set_stopped(client: Client, name: &str, stopped: bool) -> Result<(), kube::Error> {
+    let value = if stopped { json!("true") } else { serde_json::Value::Null };
+    let patch = json!({ "metadata": { "annotations": { node::STOPPED_ANNOTATION: value } } });
+    Api::<Node>::all(client).patch(name, &PatchParams::default(), &Patch::Merge(patch)).await.map(|_| ())
+}
+
+/// Adds a taint to a node (replacing one with the same key and effect).
+pub async fn taint(client: Client, name: &str, taint: Taint) -> Result<(), kube::Error> {
+    let nodes: Api<Node> = Api::all(client);
+    let n = nodes.get(name).await?;
+    let mut taints: Vec<Taint> = n.spec.and_then(|s| s.taints).unwrap_or_default();
+    taints.retain(|t| !(t.key == taint.key && t.effect == taint.effect));
+    taints.push(taint);
+    let patch = json!({ "metadata": { "resourceVersion": n.metadata.resource_version }, "spec": { "taints": taints } });
+    nodes.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await.map(|_| ())
+}
