@@ -145,6 +145,9 @@ impl Api {
         {
             return Err(ApiError::not_acceptable());
         }
+        if let Some(reply) = crate::metrics_api::serve(&self.store, &req) {
+            return Ok(reply);
+        }
         let route = crate::request::route(&req.path)?;
         let t = match route {
             Route::Object(t) => t,

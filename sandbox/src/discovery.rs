@@ -23,7 +23,7 @@ pub fn serve(route: Route) -> ApiResult<Reply> {
         Route::Groups => json!({
             "kind": "APIGroupList",
             "apiVersion": "v1",
-            "groups": groups().into_iter().map(group).collect::<Vec<_>>(),
+            "groups": groups().into_iter().map(group).chain(crate::metrics_api::discovery_groups()).collect::<Vec<_>>(),
         }),
         Route::Group(g) => {
             if !groups().contains(&g.as_str()) {
