@@ -248,8 +248,13 @@ async fn metrics_show_every_family_with_real_values() {
     eventually(20, "leading", || async { instance.leading().await.filter(|l| *l) }).await;
     env.create_configmap("measured").await;
     eventually(20, "reconciled", || env.reconciled_by("measured")).await;
-
-    let m = instance.metrics().await;
+    // The reconcile's duration is observed when it returns, just after its write.
+    let done = r#"workqueue_work_duration_seconds_count{name="sample"} "#;
+    let m = eventually(20, "the finished reconcile in the metrics", || async {
+        let m = instance.metrics().await;
+        m.lines().any(|l| l.strip_prefix(done).is_some_and(|v| v != "0")).then_some(m)
+    })
+    .await;
     let value = |prefix: &str| -> f64 {
         let line = m.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} in\n{m}"));
         line.rsplit(' ').next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no value in {line}"))

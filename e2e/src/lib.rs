@@ -1,1 +1,133 @@
-//! End-to-end suite. Not implemented yet.
+//! The end-to-end harness.
+//!
+//! By default a test gets its own world: the sandbox API server in-process,
+//! simulated nodes (fast heartbeats), and the Rudder binaries it asks for as
+//! real child processes (found next to the test executable, i.e. in cargo's
+//! target directory, or on PATH), killed when the world is dropped. With
+//! `E2E_KUBECONFIG` set, the same tests run against that cluster instead,
+//! where Rudder is already installed: nothing is started.
+//!
+//! Every test works in a fresh namespace ([`World::namespace`]).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Api;
+use kube::api::{ObjectMeta, PostParams};
+use rudder_sandbox::sim::{self, SimConfig};
+
+pub use rudder_sandbox::testing::eventually;
+
+/// A running test world.
+pub struct World {
+    pub client: kube::Client,
+    /// The kubeconfig binaries (and kubectl) use.
+    pub kubeconfig: PathBuf,
+    sandbox: Option<rudder_sandbox::Sandbox>,
+    dir: Option<tempfile::TempDir>,
+    _sim: Option<tokio::sync::oneshot::Sender<()>>,
+    children: Vec<tokio::process::Child>,
+}
+
+/// The simulated nodes a world gets: three, with second-scale heartbeats.
+pub fn sim_config() -> SimConfig {
+    SimConfig { count: 3, heartbeat: Duration::from_millis(500), grace: Duration::from_secs(2), ..SimConfig::default() }
+}
+
+/// Where a Rudder binary is: next to the running test executable's
+/// directory (cargo puts binaries in `target/<profile>/`, tests in
+/// `target/<profile>/deps/`), else on PATH.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    for dir in exe.ancestors().skip(1).take(2) {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    bail!("the Rudder binary {name} was not found next to {} nor on PATH; build it with cargo build --workspace", exe.display())
+}
+
+impl World {
+    /// A world with the given Rudder binaries running (e.g.
+    /// `["rudder-replicaset-controller"]`), each with `--leader-elect=false`
+    /// and OS-picked ports.
+    pub async fn start(binaries: &[&str]) -> anyhow::Result<World> {
+        if let Some(path) = std::env::var_os("E2E_KUBECONFIG") {
+            let path = PathBuf::from(path);
+            let kc = kube::config::Kubeconfig::read_from(&path).with_context(|| format!("E2E_KUBECONFIG {}", path.display()))?;
+            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
+            return Ok(World {
+                client: kube::Client::try_from(config)?,
+                kubeconfig: path,
+                sandbox: None,
+                dir: None,
+                _sim: None,
+                children: vec![],
+            });
+        }
+        let sandbox = rudder_sandbox::Sandbox::start().await?;
+        let client = sandbox.client()?;
+        let dir = tempfile::tempdir()?;
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, sandbox.kubeconfig())?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let sim_client = client.clone();
+        tokio::spawn(async move {
+            let _ = sim::run(sim_client, sim_config(), async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let mut children = Vec::new();
+        for name in binaries {
+            // Each binary's log goes to <world dir>/<name>.log (see World::log).
+            let log = std::fs::File::create(dir.path().join(format!("{name}.log")))?;
+            let child = tokio::process::Command::new(binary(name)?)
+                .arg("--kubeconfig")
+                .arg(&kubeconfig)
+                .args(["--leader-elect=false", "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"])
+                .stdin(Stdio::null())
+                .stderr(log)
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("starting {name}"))?;
+            children.push(child);
+        }
+        Ok(World { client, kubeconfig, sandbox: Some(sandbox), dir: Some(dir), _sim: Some(stop), children })
+    }
+
+    /// True when running against a cluster given by E2E_KUBECONFIG.
+    pub fn external(&self) -> bool {
+        self.sandbox.is_none()
+    }
+
+    /// A fresh namespace for one test, `e2e-<random>`.
+    pub async fn namespace(&self) -> anyhow::Result<String> {
+        let name = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let ns = Namespace { metadata: ObjectMeta { name: Some(name.clone()), ..Default::default() }, ..Default::default() };
+        Api::<Namespace>::all(self.client.clone()).create(&PostParams::default(), &ns).await?;
+        Ok(name)
+    }
+
+    /// What a started binary has logged so far.
+    pub fn log(&self, name: &str) -> String {
+        self.dir.as_ref().and_then(|d| std::fs::read_to_string(d.path().join(format!("{name}.log"))).ok()).unwrap_or_default()
+    }
+
+    /// The started binaries' processes.
+    pub fn children(&mut self) -> &mut [tokio::process::Child] {
+        &mut self.children
+    }
+}
