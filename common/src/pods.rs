@@ -258,21 +258,29 @@ fn log_scale_less(t1: Option<Timestamp>, t2: Option<Timestamp>, a: &Pod, b: &Pod
     Some(if diff == 0 { uid(a) < uid(b) } else { diff < 0 })
 }
 
-/// Upstream `ActivePodsWithRanks.Less`: true when pod `a` (with rank
-/// `rank_a`) is to be deleted before pod `b` (see the module documentation).
-pub fn deletion_less(a: &Pod, rank_a: usize, b: &Pod, rank_b: usize, now: Timestamp) -> bool {
+/// The first three rules both orders share: unassigned before assigned,
+/// Pending before Unknown before Running, not ready before ready. None when
+/// they do not decide.
+fn placement_phase_readiness_less(a: &Pod, b: &Pod) -> Option<bool> {
     let (na, nb) = (node_name(a), node_name(b));
     if na != nb && (na.is_empty() || nb.is_empty()) {
-        return na.is_empty();
+        return Some(na.is_empty());
     }
     let (pa, pb) = (phase_ordinal(a), phase_ordinal(b));
     if pa != pb {
-        return pa < pb;
+        return Some(pa < pb);
     }
     let (ra, rb) = (is_pod_ready(a), is_pod_ready(b));
-    if ra != rb {
-        return !ra;
+    (ra != rb).then_some(!ra)
+}
+
+/// Upstream `ActivePodsWithRanks.Less`: true when pod `a` (with rank
+/// `rank_a`) is to be deleted before pod `b` (see the module documentation).
+pub fn deletion_less(a: &Pod, rank_a: usize, b: &Pod, rank_b: usize, now: Timestamp) -> bool {
+    if let Some(less) = placement_phase_readiness_less(a, b) {
+        return less;
     }
+    let (ra, rb) = (is_pod_ready(a), is_pod_ready(b));
     let (ca, cb) = (pod_deletion_cost(a), pod_deletion_cost(b));
     if ca != cb {
         return ca < cb;
@@ -296,18 +304,10 @@ pub fn deletion_less(a: &Pod, rank_a: usize, b: &Pod, rank_b: usize, now: Timest
 /// Upstream `ActivePods.Less`: true when pod `a` sorts before pod `b`
 /// (rules 1, 2, 3, 6, 7 and 8 with plain time comparisons).
 pub fn active_pods_less(a: &Pod, b: &Pod) -> bool {
-    let (na, nb) = (node_name(a), node_name(b));
-    if na != nb && (na.is_empty() || nb.is_empty()) {
-        return na.is_empty();
-    }
-    let (pa, pb) = (phase_ordinal(a), phase_ordinal(b));
-    if pa != pb {
-        return pa < pb;
+    if let Some(less) = placement_phase_readiness_less(a, b) {
+        return less;
     }
     let (ra, rb) = (is_pod_ready(a), is_pod_ready(b));
-    if ra != rb {
-        return !ra;
-    }
     if ra && rb {
         let (ta, tb) = (pod_ready_time(a), pod_ready_time(b));
         if ta != tb {
