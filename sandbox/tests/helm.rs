@@ -7,17 +7,11 @@
 
 mod util;
 
-use std::time::Duration;
-
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use kube::Api;
 use kube::api::ListParams;
-use util::ToolEnv;
-
-fn helm_path() -> String {
-    std::env::var("RUDDER_HELM").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "helm".into())
-}
+use util::{Tool, ToolEnv};
 
 /// helm over a [`ToolEnv`] with the test chart written beside the kubeconfig.
 struct Env(ToolEnv);
@@ -38,26 +32,7 @@ impl Env {
 
     /// Runs helm to completion (bounded); returns (success, stdout, stderr).
     async fn try_run(&self, args: &[&str]) -> (bool, String, String) {
-        let home = self.dir.path();
-        let child = tokio::process::Command::new(helm_path())
-            .args(args)
-            .current_dir(home)
-            .env("KUBECONFIG", self.kubeconfig())
-            .env("HOME", home)
-            .env("HELM_CACHE_HOME", home.join("cache"))
-            .env("HELM_CONFIG_HOME", home.join("config"))
-            .env("HELM_DATA_HOME", home.join("data"))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run helm ({}): {e}; run scripts/test.sh, or set RUDDER_HELM", helm_path()));
-        let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-            .await
-            .unwrap_or_else(|_| panic!("helm {args:?} did not finish"))
-            .expect("helm output");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        self.run_tool(Tool::Helm, args, "").await
     }
 
     async fn run(&self, args: &[&str]) -> String {

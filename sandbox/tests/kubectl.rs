@@ -8,7 +8,6 @@
 
 mod util;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -17,11 +16,7 @@ use kube::Api;
 use kube::api::PostParams;
 use serde_json::json;
 use tokio::io::AsyncReadExt;
-use util::{ToolEnv, eventually};
-
-fn kubectl_path() -> String {
-    std::env::var("RUDDER_KUBECTL").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "kubectl".into())
-}
+use util::{Tool, ToolEnv, eventually};
 
 /// kubectl over a [`ToolEnv`].
 struct Env(ToolEnv);
@@ -39,36 +34,14 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut c = tokio::process::Command::new(kubectl_path());
-        c.args(args)
-            .env("KUBECONFIG", self.kubeconfig())
-            .env("HOME", self.dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        c
+        self.0.command(Tool::Kubectl, args)
     }
 
     /// Runs kubectl to completion (bounded), with `stdin` fed in; returns stdout.
     /// Panics with kubectl's stderr if it fails.
     async fn run_with(&self, args: &[&str], stdin: &str) -> String {
-        let mut child = self
-            .command(args)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run kubectl ({}): {e}; run scripts/test.sh, or set RUDDER_KUBECTL", kubectl_path()));
-        {
-            use tokio::io::AsyncWriteExt;
-            let mut input = child.stdin.take().expect("stdin");
-            input.write_all(stdin.as_bytes()).await.expect("stdin written");
-        }
-        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-            .await
-            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
-            .expect("kubectl output");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "kubectl {args:?} failed: {stderr}\n{stdout}");
+        let (ok, stdout, stderr) = self.run_tool(Tool::Kubectl, args, stdin).await;
+        assert!(ok, "kubectl {args:?} failed: {stderr}\n{stdout}");
         stdout
     }
 

@@ -9,15 +9,12 @@
 
 mod util;
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod};
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use util::{ToolEnv, raw, start};
+use util::{Tool, ToolEnv, raw, start};
 
 const PODS: &str = "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods";
 const NODES: &str = "/apis/metrics.k8s.io/v1beta1/nodes";
@@ -488,28 +485,11 @@ async fn malformed_values_count_as_absent_with_a_warning() {
 
 // ----- kubectl top -----
 
-fn kubectl_path() -> String {
-    std::env::var("RUDDER_KUBECTL").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "kubectl".into())
-}
-
 /// Runs kubectl (bounded) with nothing but the sandbox's kubeconfig; returns
 /// stdout, panicking with stderr if it fails.
 async fn kubectl(env: &ToolEnv, args: &[&str]) -> String {
-    let out = tokio::process::Command::new(kubectl_path())
-        .args(args)
-        .env("KUBECONFIG", env.kubeconfig())
-        .env("HOME", env.dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(60), out)
-        .await
-        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
-        .unwrap_or_else(|e| panic!("cannot run kubectl ({}): {e}; run scripts/test.sh, or set RUDDER_KUBECTL", kubectl_path()));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "kubectl {args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    let (ok, stdout, stderr) = env.run_tool(Tool::Kubectl, args, "").await;
+    assert!(ok, "kubectl {args:?} failed: {stderr}\n{stdout}");
     stdout
 }
 
