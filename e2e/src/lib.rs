@@ -10,14 +10,14 @@
 //! Every test works in a fresh namespace ([`World::namespace`]).
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::{ObjectMeta, PostParams};
 use rudder_sandbox::sim::{self, SimConfig};
+use rudder_sandbox::up::components;
 
 pub use rudder_sandbox::testing::eventually;
 
@@ -41,22 +41,7 @@ pub fn sim_config() -> SimConfig {
 /// directory (cargo puts binaries in `target/<profile>/`, tests in
 /// `target/<profile>/deps/`), else on PATH.
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    for dir in exe.ancestors().skip(1).take(2) {
-        let candidate = dir.join(name);
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    bail!("the Rudder binary {name} was not found next to {} nor on PATH; build it with cargo build --workspace", exe.display())
+    components::find_binary(name, None)
 }
 
 impl World {
@@ -93,14 +78,10 @@ impl World {
         let mut children = Vec::new();
         for name in binaries {
             // Each binary's log goes to <world dir>/<name>.log (see World::log).
-            let log = std::fs::File::create(dir.path().join(format!("{name}.log")))?;
-            let child = tokio::process::Command::new(binary(name)?)
-                .arg("--kubeconfig")
-                .arg(&kubeconfig)
-                .args(["--leader-elect=false", "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"])
-                .stdin(Stdio::null())
-                .stderr(log)
-                .kill_on_drop(true)
+            let log = dir.path().join(format!("{name}.log"));
+            let endpoints = components::Endpoints { metrics: "127.0.0.1:0".into(), health: "127.0.0.1:0".into() };
+            let child = components::command(&binary(name)?, &kubeconfig, &endpoints, &log)?
+                .arg("--leader-elect=false")
                 .spawn()
                 .with_context(|| format!("starting {name}"))?;
             children.push(child);

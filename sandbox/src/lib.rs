@@ -27,6 +27,7 @@ pub mod store;
 pub mod strategic;
 pub mod table;
 pub mod testing;
+pub mod up;
 pub mod validation;
 pub mod webhooks;
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use rudder_common::http::shutdown_signal;
 
 #[derive(Parser)]
 #[command(name = "rudder-sandbox", version, about = "An in-memory, Kubernetes-compatible API server for tests and laptops")]
@@ -57,6 +58,34 @@ enum Command {
         #[arg(long, default_value = "50s", value_parser = rudder_common::flags::parse_duration)]
         grace_period: std::time::Duration,
     },
+    /// The whole system: the API server, simulated nodes and every Rudder
+    /// component as a child process, with the admission webhooks registered.
+    /// Ctrl-C stops everything.
+    Up {
+        /// API server port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 6443)]
+        port: u16,
+        /// How many simulated nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Which components: a comma-separated subset of admission-webhooks,
+        /// scheduler, replicaset, deployment, daemonset, job, hpa; or all, or
+        /// none. Named components must exist; with the default (all) missing
+        /// ones are reported and the rest run.
+        #[arg(long, value_name = "LIST", value_parser = |s: &str| rudder_sandbox::up::parse_components(s).map(ComponentList))]
+        components: Option<ComponentList>,
+        /// Look for the component binaries only in this directory (default:
+        /// next to rudder-sandbox, then PATH).
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+        /// Where the kubeconfig, logs and certificates go; kept on exit
+        /// (default: a temporary directory, removed on exit).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Also write the kubeconfig here.
+        #[arg(long, value_name = "PATH")]
+        kubeconfig_out: Option<PathBuf>,
+    },
     /// Node faults on demand: stop or start a simulated node's kubelet, or taint a node.
     Node {
         #[arg(long, global = true)]
@@ -65,6 +94,10 @@ enum Command {
         action: NodeAction,
     },
 }
+
+/// The value of `up --components`.
+#[derive(Clone)]
+struct ComponentList(Vec<rudder_sandbox::up::Component>);
 
 #[derive(Subcommand)]
 enum NodeAction {
@@ -94,7 +127,9 @@ async fn client_for(kubeconfig: Option<PathBuf>) -> anyhow::Result<kube::Client>
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        // warp logs every connection a client drops mid-request (a watch
+        // closed by a stopping component) as an error; those are not ours.
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,warp::server=off".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -112,13 +147,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 rudder_sandbox::sim::SimConfig { count, prefix, cpu, memory, pods, zones, taints: taint, heartbeat, grace: grace_period };
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
             tokio::spawn(async move {
-                wait_for_signal().await;
+                shutdown_signal().await;
                 let _ = tx.send(());
             });
             rudder_sandbox::sim::run(client, cfg, async move {
                 let _ = rx.await;
             })
             .await
+        }
+        Command::Up { port, nodes, components, bin_dir, dir, kubeconfig_out } => {
+            let cfg = rudder_sandbox::up::UpConfig {
+                port,
+                nodes,
+                require_all: components.is_some(),
+                components: components.map_or_else(|| rudder_sandbox::up::Component::ALL.to_vec(), |c| c.0),
+                bin_dir,
+                dir,
+                kubeconfig_out,
+            };
+            rudder_sandbox::up::run(cfg, shutdown_signal()).await
         }
         Command::Node { kubeconfig, action } => {
             let client = client_for(kubeconfig).await?;
@@ -144,24 +191,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 print!("{}", sandbox.kubeconfig());
             }
-            wait_for_signal().await;
+            shutdown_signal().await;
             println!("rudder-sandbox: stopping");
             sandbox.stop().await;
             Ok(())
         }
-    }
-}
-
-async fn wait_for_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }

@@ -74,9 +74,19 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// A server with a fresh certificate `ca` signed for 127.0.0.1.
     pub async fn start(ca: &Ca, handler: impl Fn(&str, &Value) -> Behaviour + Send + Sync + 'static) -> Server {
-        let handler: Handler = Arc::new(handler);
         let (cert, key) = ca.serving();
+        Server::start_with(cert, key, handler).await
+    }
+
+    /// A server with this certificate and key.
+    pub async fn start_with(
+        cert: CertificateDer<'static>,
+        key: PrivateKeyDer<'static>,
+        handler: impl Fn(&str, &Value) -> Behaviour + Send + Sync + 'static,
+    ) -> Server {
+        let handler: Handler = Arc::new(handler);
         let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
