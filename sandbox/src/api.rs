@@ -497,6 +497,9 @@ impl Api {
         if r.group.is_empty() && r.kind == "Namespace" {
             obj["status"] = json!({"phase": "Active"});
         }
+        if r.group == "batch" && r.kind == "Job" {
+            obj = crate::defaults::generate_job_selector(obj).map_err(ApiError::internal)?;
+        }
         if let Some(m) = manager {
             track(r, None, &mut obj, m)?;
         }

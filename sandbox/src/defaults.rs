@@ -932,30 +932,47 @@ fn default_job(job: &mut batch::Job) -> Result<(), String> {
     spec.manual_selector.get_or_insert(false);
     default_template(&mut spec.template)?;
 
-    // The strategy's selector generation, which needs the object's UID.
-    let uid = job.metadata.uid.clone().unwrap_or_default();
-    if spec.manual_selector != Some(true) && !uid.is_empty() {
-        let name = job.metadata.name.clone().unwrap_or_default();
-        let labels = spec.template.metadata.get_or_insert_with(Default::default).labels.get_or_insert_with(BTreeMap::new);
-        for key in [LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL] {
-            labels.entry(key.into()).or_insert_with(|| name.clone());
-        }
-        for key in [LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL] {
-            labels.entry(key.into()).or_insert_with(|| uid.clone());
-        }
-        let selector = spec.selector.get_or_insert_with(Default::default);
-        selector.match_labels.get_or_insert_with(BTreeMap::new).entry(CONTROLLER_UID_LABEL.into()).or_insert(uid);
-    }
+    default_job_labels(job);
+    job.status.get_or_insert_with(Default::default);
+    Ok(())
+}
 
-    // Job labels default to the template's.
-    let template_labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone());
+/// Job labels default to the template's.
+fn default_job_labels(job: &mut batch::Job) {
+    let template_labels = job.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.clone());
     if let Some(labels) = template_labels
         && job.metadata.labels.as_ref().is_none_or(BTreeMap::is_empty)
     {
         job.metadata.labels = Some(labels);
     }
-    job.status.get_or_insert_with(Default::default);
-    Ok(())
+}
+
+/// The Job strategy's selector generation on create, which needs the UID
+/// (upstream runs it in the strategy's Validate): unless
+/// `spec.manualSelector`, the template gets the job-name and controller-uid
+/// labels (legacy and `batch.kubernetes.io/` ones) and the selector the
+/// controller-uid one; values the user set are kept, so a conflict fails
+/// validation. The Job's labels then default to the template's, as they do
+/// when upstream reads the Job back from storage.
+pub(crate) fn generate_job_selector(obj: Value) -> Result<Value, String> {
+    run(obj, "Job", "v1", |job: &mut batch::Job| {
+        let uid = job.metadata.uid.clone().unwrap_or_default();
+        let name = job.metadata.name.clone().unwrap_or_default();
+        let spec = job.spec.get_or_insert_with(Default::default);
+        if spec.manual_selector != Some(true) && !uid.is_empty() {
+            let labels = spec.template.metadata.get_or_insert_with(Default::default).labels.get_or_insert_with(BTreeMap::new);
+            for key in [LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL] {
+                labels.entry(key.into()).or_insert_with(|| name.clone());
+            }
+            for key in [LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL] {
+                labels.entry(key.into()).or_insert_with(|| uid.clone());
+            }
+            let selector = spec.selector.get_or_insert_with(Default::default);
+            selector.match_labels.get_or_insert_with(BTreeMap::new).entry(CONTROLLER_UID_LABEL.into()).or_insert(uid);
+        }
+        default_job_labels(job);
+        Ok(())
+    })
 }
 
 fn default_cron_job(cj: &mut batch::CronJob) -> Result<(), String> {

@@ -254,3 +254,68 @@ async fn name_mismatch_and_namespace_mismatch() {
     .await;
     assert_eq!(code, 400, "{body}");
 }
+
+fn job(spec: serde_json::Value) -> k8s_openapi::api::batch::v1::Job {
+    serde_json::from_value(json!({"metadata": {"name": "batch"}, "spec": spec})).unwrap()
+}
+
+fn job_template(labels: serde_json::Value) -> serde_json::Value {
+    json!({"metadata": {"labels": labels}, "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}})
+}
+
+/// The Job strategy generates the selector and the template's labels from
+/// the UID on create; the Job's labels default to the template's.
+#[tokio::test]
+async fn jobs_get_a_selector_generated_from_their_uid() {
+    let (_s, c) = start().await;
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::default_namespaced(c);
+    let created = jobs.create(&PostParams::default(), &job(json!({"template": job_template(json!(null))}))).await.expect("created");
+    let uid = created.metadata.uid.clone().unwrap();
+    let spec = created.spec.unwrap();
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("batch.kubernetes.io/controller-uid", uid.as_str()),
+        ("batch.kubernetes.io/job-name", "batch"),
+        ("controller-uid", uid.as_str()),
+        ("job-name", "batch"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(spec.template.metadata.unwrap().labels.unwrap(), expected);
+    assert_eq!(
+        spec.selector.unwrap().match_labels.unwrap(),
+        [("batch.kubernetes.io/controller-uid".to_string(), uid.clone())].into_iter().collect()
+    );
+    assert_eq!(spec.manual_selector, Some(false));
+    assert_eq!(created.metadata.labels.unwrap(), expected);
+
+    // Labels of the template's own stay the Job's labels.
+    jobs.delete("batch", &Default::default()).await.unwrap();
+    let created = jobs.create(&PostParams::default(), &job(json!({"template": job_template(json!({"app": "x"}))}))).await.expect("created");
+    assert_eq!(created.metadata.labels.unwrap(), [("app".to_string(), "x".to_string())].into_iter().collect());
+}
+
+#[tokio::test]
+async fn a_manual_job_selector_is_required_and_must_match() {
+    let (_s, c) = start().await;
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::default_namespaced(c);
+    let err = jobs
+        .create(&PostParams::default(), &job(json!({"manualSelector": true, "template": job_template(json!({"app": "x"}))})))
+        .await
+        .expect_err("no selector");
+    let st = status(err);
+    assert_eq!(st.code, 422);
+    assert!(st.message.contains("spec.selector: Required value"), "{}", st.message);
+    // Without manualSelector a selector of one's own is kept (the uid label
+    // is added to it): a template it does not match is rejected.
+    let err = jobs
+        .create(
+            &PostParams::default(),
+            &job(json!({"selector": {"matchLabels": {"app": "y"}}, "template": job_template(json!({"app": "x"}))})),
+        )
+        .await
+        .expect_err("mismatched selector");
+    let st = status(err);
+    assert_eq!(st.code, 422);
+    assert!(st.message.contains("`selector` does not match template `labels`"), "{}", st.message);
+}
