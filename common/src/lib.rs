@@ -10,6 +10,7 @@ pub mod http;
 pub mod leader;
 pub mod pods;
 pub mod process;
+pub mod quantity;
 pub mod runtime;
 pub mod selector;
 pub mod status;
