@@ -1,1 +1,9 @@
-//! The Rudder scheduler. Not implemented yet: see the issue tracker.
+//! The Rudder scheduler: kube-scheduler v1.36's behaviour for the pods whose
+//! `spec.schedulerName` is one of its profiles.
+//!
+//! * [`framework`]: what plugins see (pods, nodes, the cycle's snapshot)
+//!   and the plugin trait.
+//! * [`plugins`]: the default profile's filters and scores.
+
+pub mod framework;
+pub mod plugins;

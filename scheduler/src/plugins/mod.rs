@@ -1,0 +1,1 @@
+//! The plugins of upstream's default profile, each in its own module.
