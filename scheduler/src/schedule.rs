@@ -1,0 +1,410 @@
+//! One scheduling cycle for one pod (upstream `schedulePod`): PreFilter,
+//! Filter over enough nodes, PreScore, Score, NormalizeScore, weights, and
+//! the pick of a host, ties broken at random. Pure: the snapshot comes in,
+//! a node name (or why none) comes out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Snapshot, Status};
+
+/// The error when there are no nodes at all.
+pub const NO_NODES: &str = "no nodes available to schedule pods";
+
+/// A plugin in a profile, with its score weight.
+pub struct Weighted {
+    pub plugin: Box<dyn Plugin>,
+    pub weight: i64,
+}
+
+/// One scheduler profile: plugins in order, and how many nodes to look at.
+pub struct Profile {
+    pub scheduler_name: String,
+    pub plugins: Vec<Weighted>,
+    /// 0 = adaptive (upstream's default).
+    pub percentage_of_nodes_to_score: u32,
+}
+
+/// Why no node fits: per node, the status that rejected it (upstream
+/// `Diagnosis` + `FitError`).
+#[derive(Debug, Clone)]
+pub struct FitError {
+    pub num_all_nodes: usize,
+    /// A PreFilter rejection, for every node.
+    pub pre_filter: Option<Status>,
+    pub node_statuses: BTreeMap<String, Status>,
+    /// Set by preemption: why it did not help (appended to the message).
+    pub post_filter_msg: Option<String>,
+}
+
+impl FitError {
+    /// Upstream's message: `0/5 nodes are available: 2 Insufficient cpu, 3
+    /// node(s) had untolerated taint {a: b}.` — reasons counted over nodes,
+    /// sorted, then what preemption said.
+    pub fn message(&self) -> String {
+        let mut msg = format!("0/{} nodes are available:", self.num_all_nodes);
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        if let Some(st) = &self.pre_filter {
+            for r in &st.reasons {
+                *counts.entry(r).or_default() += self.num_all_nodes;
+            }
+        }
+        for st in self.node_statuses.values() {
+            for r in &st.reasons {
+                *counts.entry(r).or_default() += 1;
+            }
+        }
+        let mut parts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        parts.sort();
+        msg.push(' ');
+        msg.push_str(&parts.join(", "));
+        msg.push('.');
+        if let Some(post) = &self.post_filter_msg {
+            msg.push(' ');
+            msg.push_str(post);
+        }
+        msg
+    }
+
+    /// The plugins that rejected the pod somewhere.
+    pub fn rejected_by(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self.pre_filter.iter().chain(self.node_statuses.values()).map(|s| s.plugin).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// The outcome of one cycle.
+#[derive(Debug)]
+pub enum Outcome {
+    Scheduled { node: String, evaluated: usize, feasible: usize },
+    Unschedulable(FitError),
+    Error(String),
+}
+
+/// How many nodes to find feasible before stopping (upstream
+/// `numFeasibleNodesToFind`): all below 100 nodes; else the percentage
+/// (adaptive: 50% minus 1% per 125 nodes, at least 5%), at least 100.
+pub fn num_feasible_nodes_to_find(percentage: u32, num_all_nodes: usize) -> usize {
+    const MIN_FEASIBLE: usize = 100;
+    const MIN_PERCENTAGE: i64 = 5;
+    if num_all_nodes < MIN_FEASIBLE || percentage >= 100 {
+        return num_all_nodes;
+    }
+    let mut pct = percentage as i64;
+    if pct == 0 {
+        pct = (50 - num_all_nodes as i64 / 125).max(MIN_PERCENTAGE);
+    }
+    let n = num_all_nodes * pct as usize / 100;
+    n.max(MIN_FEASIBLE)
+}
+
+/// The filter plugins' verdict for one node (upstream `RunFilterPlugins`):
+/// the first rejection.
+pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    for w in &profile.plugins {
+        let p = &w.plugin;
+        if !p.filters() || state.skip_filter.contains(&p.name()) {
+            continue;
+        }
+        let mut st = p.filter(state, pod, node);
+        if !st.is_success() {
+            st.plugin = p.name();
+            return st;
+        }
+    }
+    Status::success()
+}
+
+/// PreFilter over all plugins: Err with the first rejection.
+pub fn run_pre_filters(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Result<(), Status> {
+    for w in &profile.plugins {
+        let p = &w.plugin;
+        let mut st = p.pre_filter(state, pod, snapshot);
+        match st.code {
+            Code::Success => {}
+            Code::Skip => state.skip_filter.push(p.name()),
+            _ => {
+                st.plugin = p.name();
+                return Err(st);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Schedules one pod. `start` rotates where filtering begins (upstream
+/// `nextStartNodeIndex`) and is advanced by the nodes looked at; `rand`
+/// picks among equal best scores.
+pub fn schedule_pod(
+    profile: &Profile,
+    pod: &PodInfo,
+    snapshot: &Snapshot,
+    start: &mut usize,
+    mut rand: impl FnMut(usize) -> usize,
+) -> (Outcome, CycleState) {
+    let mut state = CycleState::default();
+    let n = snapshot.nodes.len();
+    if let Some(e) = &pod.parse_error {
+        return (Outcome::Error(format!("invalid pod affinity: {e}")), state);
+    }
+    if n == 0 {
+        // Upstream ErrNoNodesAvailable: an error (back-off), not a FitError.
+        return (Outcome::Error(NO_NODES.into()), state);
+    }
+    if let Err(st) = run_pre_filters(profile, &mut state, pod, snapshot) {
+        if st.code == Code::Error {
+            return (Outcome::Error(st.reasons.join(", ")), state);
+        }
+        return (
+            Outcome::Unschedulable(FitError { num_all_nodes: n, pre_filter: Some(st), node_statuses: BTreeMap::new(), post_filter_msg: None }),
+            state,
+        );
+    }
+
+    let mut feasible: Vec<Arc<NodeInfo>> = Vec::new();
+    let mut statuses = BTreeMap::new();
+    // A node nominated by an earlier preemption is tried first.
+    let nominated = pod.pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).filter(|s| !s.is_empty());
+    if let Some(node) = nominated.and_then(|name| snapshot.node(name)) {
+        let st = run_filters(profile, &state, pod, node);
+        if st.is_success() {
+            return (Outcome::Scheduled { node: node.name().to_string(), evaluated: 1, feasible: 1 }, state);
+        }
+    }
+    let want = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n);
+    let mut evaluated = 0;
+    for i in 0..n {
+        let node = &snapshot.nodes[(*start + i) % n];
+        evaluated += 1;
+        let st = run_filters(profile, &state, pod, node);
+        match st.code {
+            Code::Success => {
+                feasible.push(node.clone());
+                if feasible.len() >= want {
+                    break;
+                }
+            }
+            Code::Error => return (Outcome::Error(format!("running {}: {}", st.plugin, st.reasons.join(", "))), state),
+            _ => {
+                statuses.insert(node.name().to_string(), st);
+            }
+        }
+    }
+    *start = (*start + evaluated) % n;
+    if feasible.is_empty() {
+        return (Outcome::Unschedulable(FitError { num_all_nodes: n, pre_filter: None, node_statuses: statuses, post_filter_msg: None }), state);
+    }
+    if feasible.len() == 1 {
+        return (Outcome::Scheduled { node: feasible[0].name().to_string(), evaluated, feasible: 1 }, state);
+    }
+    let totals = match score_nodes(profile, &mut state, pod, &feasible, snapshot) {
+        Ok(t) => t,
+        Err(st) => return (Outcome::Error(format!("running {}: {}", st.plugin, st.reasons.join(", "))), state),
+    };
+    let node = select_host(&feasible, &totals, &mut rand);
+    (Outcome::Scheduled { node, evaluated, feasible: feasible.len() }, state)
+}
+
+/// PreScore, Score, NormalizeScore and weights: the total per node.
+pub fn score_nodes(
+    profile: &Profile,
+    state: &mut CycleState,
+    pod: &PodInfo,
+    nodes: &[Arc<NodeInfo>],
+    snapshot: &Snapshot,
+) -> Result<Vec<i64>, Status> {
+    let mut totals = vec![0i64; nodes.len()];
+    for w in &profile.plugins {
+        let p = &w.plugin;
+        if !p.scores() {
+            continue;
+        }
+        let mut st = p.pre_score(state, pod, nodes, snapshot);
+        match st.code {
+            Code::Success => {}
+            Code::Skip => {
+                state.skip_score.push(p.name());
+                continue;
+            }
+            _ => {
+                st.plugin = p.name();
+                return Err(st);
+            }
+        }
+    }
+    for w in &profile.plugins {
+        let p = &w.plugin;
+        if !p.scores() || state.skip_score.contains(&p.name()) {
+            continue;
+        }
+        let mut scores = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            match p.score(state, pod, node) {
+                Ok(s) => scores.push(s),
+                Err(mut st) => {
+                    st.plugin = p.name();
+                    return Err(st);
+                }
+            }
+        }
+        let mut st = p.normalize_score(state, pod, &mut scores);
+        if !st.is_success() {
+            st.plugin = p.name();
+            return Err(st);
+        }
+        for (t, s) in totals.iter_mut().zip(&scores) {
+            *t += s * w.weight;
+        }
+    }
+    Ok(totals)
+}
+
+/// The node with the highest total; among equal ones, each equally likely
+/// (upstream's reservoir sampling in `selectHost`).
+pub fn select_host(nodes: &[Arc<NodeInfo>], totals: &[i64], rand: &mut impl FnMut(usize) -> usize) -> String {
+    let mut best = 0;
+    let mut ties = 1;
+    for i in 1..nodes.len() {
+        if totals[i] > totals[best] {
+            best = i;
+            ties = 1;
+        } else if totals[i] == totals[best] {
+            ties += 1;
+            if rand(ties) == 0 {
+                best = i;
+            }
+        }
+    }
+    nodes[best].name().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::MAX_NODE_SCORE;
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    use serde_json::json;
+
+    /// Rejects nodes whose name is in the list, with a reason.
+    struct Reject(Vec<&'static str>, &'static str, Code);
+    impl Plugin for Reject {
+        fn name(&self) -> &'static str {
+            "Reject"
+        }
+        fn filters(&self) -> bool {
+            true
+        }
+        fn filter(&self, _: &CycleState, _: &PodInfo, node: &NodeInfo) -> Status {
+            if self.0.contains(&node.name()) { Status { code: self.2, reasons: vec![self.1.into()], plugin: "" } } else { Status::success() }
+        }
+    }
+
+    /// Scores a node by the number in its name.
+    struct ByName;
+    impl Plugin for ByName {
+        fn name(&self) -> &'static str {
+            "ByName"
+        }
+        fn scores(&self) -> bool {
+            true
+        }
+        fn pre_score(&self, _: &mut CycleState, _: &PodInfo, _: &[Arc<NodeInfo>], _: &Snapshot) -> Status {
+            Status::success()
+        }
+        fn score(&self, _: &CycleState, _: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+            Ok(node.name().trim_start_matches('n').parse().unwrap_or(0))
+        }
+        fn normalize_score(&self, _: &CycleState, _: &PodInfo, scores: &mut [i64]) -> Status {
+            crate::framework::default_normalize_score(MAX_NODE_SCORE, false, scores);
+            Status::success()
+        }
+    }
+
+    fn snapshot(n: usize) -> Snapshot {
+        let nodes = (0..n)
+            .map(|i| {
+                let node: Node = serde_json::from_value(json!({"metadata": {"name": format!("n{i}")}})).unwrap();
+                Arc::new(NodeInfo::new(Arc::new(node)))
+            })
+            .collect();
+        Snapshot { nodes, ..Default::default() }
+    }
+
+    fn pod() -> PodInfo {
+        let p: Pod = serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "default", "uid": "u"}, "spec": {"containers": []}})).unwrap();
+        PodInfo::new(Arc::new(p))
+    }
+
+    fn profile(plugins: Vec<Box<dyn Plugin>>) -> Profile {
+        Profile {
+            scheduler_name: "rudder-scheduler".into(),
+            plugins: plugins.into_iter().map(|plugin| Weighted { plugin, weight: 1 }).collect(),
+            percentage_of_nodes_to_score: 0,
+        }
+    }
+
+    #[test]
+    fn feasible_nodes_to_find_as_upstream() {
+        assert_eq!(num_feasible_nodes_to_find(0, 10), 10);
+        assert_eq!(num_feasible_nodes_to_find(0, 99), 99);
+        assert_eq!(num_feasible_nodes_to_find(0, 1000), 420); // 50 - 8 = 42%
+        assert_eq!(num_feasible_nodes_to_find(0, 5000), 5000 * 10 / 100); // 50 - 40 = 10%
+        assert_eq!(num_feasible_nodes_to_find(0, 6000), 6000 * 5 / 100); // at least 5%
+        assert_eq!(num_feasible_nodes_to_find(10, 500), 100); // at least 100
+        assert_eq!(num_feasible_nodes_to_find(100, 500), 500);
+    }
+
+    #[test]
+    fn the_best_scored_feasible_node_wins() {
+        let prof = profile(vec![Box::new(Reject(vec!["n3"], "no", Code::Unschedulable)), Box::new(ByName)]);
+        let mut start = 0;
+        let (out, _) = schedule_pod(&prof, &pod(), &snapshot(4), &mut start, |_| 0);
+        match out {
+            Outcome::Scheduled { node, evaluated, feasible } => {
+                assert_eq!((node.as_str(), evaluated, feasible), ("n2", 4, 3));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_fit_gives_upstreams_message() {
+        let prof = profile(vec![
+            Box::new(Reject(vec!["n0", "n1"], "Insufficient cpu", Code::Unschedulable)),
+            Box::new(Reject(vec!["n2", "n3", "n4"], "node(s) had untolerated taint {a: b}", Code::UnschedulableAndUnresolvable)),
+        ]);
+        let mut start = 0;
+        let (out, _) = schedule_pod(&prof, &pod(), &snapshot(5), &mut start, |_| 0);
+        let Outcome::Unschedulable(fit) = out else { panic!("{out:?}") };
+        assert_eq!(fit.message(), "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {a: b}.");
+        assert_eq!(fit.rejected_by(), ["Reject"]);
+        let (out, _) = schedule_pod(&prof, &pod(), &snapshot(0), &mut start, |_| 0);
+        assert!(matches!(out, Outcome::Error(ref e) if e == NO_NODES), "{out:?}");
+    }
+
+    #[test]
+    fn ties_are_broken_at_random_among_the_best() {
+        let nodes = snapshot(3).nodes;
+        let totals = [5, 5, 5];
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..30u64 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            seen.insert(select_host(&nodes, &totals, &mut |n| rng.usize(0..n)));
+        }
+        assert_eq!(seen.len(), 3);
+        assert_eq!(select_host(&nodes, &[1, 9, 3], &mut |_| 0), "n1");
+    }
+
+    #[test]
+    fn filtering_rotates_and_stops_when_enough_are_found() {
+        let prof = profile(vec![]);
+        let mut start = 0;
+        let snap = snapshot(1000);
+        let (out, _) = schedule_pod(&prof, &pod(), &snap, &mut start, |_| 0);
+        let Outcome::Scheduled { evaluated, feasible, .. } = out else { panic!() };
+        assert_eq!((evaluated, feasible), (420, 420));
+        assert_eq!(start, 420);
+    }
+}
