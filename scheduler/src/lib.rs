@@ -5,5 +5,8 @@
 //!   and the plugin trait.
 //! * [`plugins`]: the default profile's filters and scores.
 
+pub mod cache;
 pub mod framework;
 pub mod plugins;
+pub mod queue;
+pub mod schedule;
