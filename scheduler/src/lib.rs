@@ -6,6 +6,7 @@
 //! * [`plugins`]: the default profile's filters and scores.
 
 pub mod cache;
+pub mod config;
 pub mod framework;
 pub mod plugins;
 pub mod queue;

@@ -11,10 +11,23 @@ use crate::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Snapshot, St
 /// The error when there are no nodes at all.
 pub const NO_NODES: &str = "no nodes available to schedule pods";
 
-/// A plugin in a profile, with its score weight.
+/// A plugin in a profile: whether it filters and scores here (the
+/// configuration can turn either off), and its score weight.
 pub struct Weighted {
     pub plugin: Box<dyn Plugin>,
     pub weight: i64,
+    pub filter: bool,
+    pub score: bool,
+}
+
+impl Weighted {
+    fn filters(&self) -> bool {
+        self.filter && self.plugin.filters()
+    }
+
+    fn scores(&self) -> bool {
+        self.score && self.plugin.scores()
+    }
 }
 
 /// One scheduler profile: plugins in order, and how many nodes to look at.
@@ -105,7 +118,7 @@ pub fn num_feasible_nodes_to_find(percentage: u32, num_all_nodes: usize) -> usiz
 pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
     for w in &profile.plugins {
         let p = &w.plugin;
-        if !p.filters() || state.skip_filter.contains(&p.name()) {
+        if !w.filters() || state.skip_filter.contains(&p.name()) {
             continue;
         }
         let mut st = p.filter(state, pod, node);
@@ -119,7 +132,7 @@ pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &
 
 /// PreFilter over all plugins: Err with the first rejection.
 pub fn run_pre_filters(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Result<(), Status> {
-    for w in &profile.plugins {
+    for w in profile.plugins.iter().filter(|w| w.filters()) {
         let p = &w.plugin;
         let mut st = p.pre_filter(state, pod, snapshot);
         match st.code {
@@ -216,11 +229,8 @@ pub fn score_nodes(
     snapshot: &Snapshot,
 ) -> Result<Vec<i64>, Status> {
     let mut totals = vec![0i64; nodes.len()];
-    for w in &profile.plugins {
+    for w in profile.plugins.iter().filter(|w| w.scores()) {
         let p = &w.plugin;
-        if !p.scores() {
-            continue;
-        }
         let mut st = p.pre_score(state, pod, nodes, snapshot);
         match st.code {
             Code::Success => {}
@@ -234,9 +244,9 @@ pub fn score_nodes(
             }
         }
     }
-    for w in &profile.plugins {
+    for w in profile.plugins.iter().filter(|w| w.scores()) {
         let p = &w.plugin;
-        if !p.scores() || state.skip_score.contains(&p.name()) {
+        if state.skip_score.contains(&p.name()) {
             continue;
         }
         let mut scores = Vec::with_capacity(nodes.len());
@@ -340,7 +350,7 @@ mod tests {
     fn profile(plugins: Vec<Box<dyn Plugin>>) -> Profile {
         Profile {
             scheduler_name: "rudder-scheduler".into(),
-            plugins: plugins.into_iter().map(|plugin| Weighted { plugin, weight: 1 }).collect(),
+            plugins: plugins.into_iter().map(|plugin| Weighted { plugin, weight: 1, filter: true, score: true }).collect(),
             percentage_of_nodes_to_score: 0,
         }
     }
