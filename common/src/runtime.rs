@@ -123,8 +123,20 @@ where
     F: FnOnce(Context) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
+    run_with_metrics(common, component, |_| (), |ctx, ()| work(ctx)).await
+}
+
+/// Like [`run`], for a component with metrics of its own: `register` adds
+/// them to the registry `/metrics` serves (before anything starts), and
+/// what it returns is handed to `work`.
+pub async fn run_with_metrics<M, R, F, Fut>(common: &CommonArgs, component: &str, register: R, work: F) -> ExitCode
+where
+    R: FnOnce(&mut Registry) -> M,
+    F: FnOnce(Context, M) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     init_logging(common.log_format);
-    match run_inner(common, component, work).await {
+    match run_inner(common, component, register, work).await {
         Ok(()) => {
             info!("stopped");
             ExitCode::SUCCESS
@@ -143,9 +155,10 @@ async fn serve(address: Bind, what: &'static str) -> anyhow::Result<Option<tokio
     Ok(Some(listener))
 }
 
-async fn run_inner<F, Fut>(common: &CommonArgs, component: &str, work: F) -> anyhow::Result<()>
+async fn run_inner<M, R, F, Fut>(common: &CommonArgs, component: &str, register: R, work: F) -> anyhow::Result<()>
 where
-    F: FnOnce(Context) -> Fut,
+    R: FnOnce(&mut Registry) -> M,
+    F: FnOnce(Context, M) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let mut registry = Registry::default();
@@ -153,6 +166,7 @@ where
     let election_metrics = ElectionMetrics::new(&mut registry);
     let workqueues = WorkqueueFamilies::new(&mut registry);
     registry.register_collector(Box::new(ProcessCollector));
+    let own = register(&mut registry);
     let registry = Arc::new(registry);
     let health = Health::new();
 
@@ -184,7 +198,7 @@ where
     let mut signal = Box::pin(shutdown_signal());
 
     if !common.leader_elect {
-        let mut work = tokio::spawn(work(ctx));
+        let mut work = tokio::spawn(work(ctx, own));
         tokio::select! {
             r = &mut work => return flatten(r),
             _ = &mut signal => info!("shutting down"),
@@ -208,7 +222,7 @@ where
         return Ok(());
     }
     health.set_standby(false);
-    let mut work = tokio::spawn(work(ctx));
+    let mut work = tokio::spawn(work(ctx, own));
     tokio::select! {
         lost = elector.hold() => {
             // Nothing may act once the lease may be someone else's.
