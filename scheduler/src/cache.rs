@@ -100,6 +100,28 @@ impl Cache {
         self.unplace(uid);
     }
 
+    /// Forgets confirmed pods whose uid `keep` rejects (after a watch
+    /// re-list); assumed ones stay until bound or forgotten.
+    pub fn retain_pods(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self.pods.iter().filter(|(k, p)| !p.assumed && !keep(k)).map(|(k, _)| k.clone()).collect();
+        for id in gone {
+            self.unplace(&id);
+        }
+    }
+
+    /// Forgets nodes whose name `keep` rejects (after a watch re-list).
+    pub fn retain_nodes(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self.nodes.iter().filter(|(k, n)| n.node.is_some() && !keep(k)).map(|(k, _)| k.clone()).collect();
+        for name in gone {
+            self.remove_node(&name);
+        }
+    }
+
+    /// The node object as cached.
+    pub fn node(&self, name: &str) -> Option<&Arc<Node>> {
+        self.nodes.get(name).and_then(|n| n.node.as_ref())
+    }
+
     pub fn add_or_update_node(&mut self, node: Arc<Node>) {
         let name = node.metadata.name.clone().unwrap_or_default();
         self.node_mut(&name).set_node(node);
@@ -149,7 +171,12 @@ mod tests {
     use serde_json::json;
 
     fn node(name: &str) -> Arc<Node> {
-        Arc::new(serde_json::from_value(json!({"metadata": {"name": name}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}})).unwrap())
+        Arc::new(
+            serde_json::from_value(
+                json!({"metadata": {"name": name}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}),
+            )
+            .unwrap(),
+        )
     }
 
     fn pod(name: &str, node: Option<&str>, cpu: &str) -> Arc<Pod> {

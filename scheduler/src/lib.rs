@@ -8,6 +8,8 @@
 pub mod cache;
 pub mod config;
 pub mod framework;
+pub mod metrics;
 pub mod plugins;
 pub mod queue;
+pub mod run;
 pub mod schedule;

@@ -142,16 +142,7 @@ impl Queue {
         let place = if gated(&pod) { Where::Gated } else { Where::Active };
         self.pods.insert(
             id.clone(),
-            QueuedPod {
-                pod,
-                timestamp: now,
-                initial: now,
-                attempts: 0,
-                rejected_by: vec![],
-                backoff_until: now,
-                popped_cycle: 0,
-                place,
-            },
+            QueuedPod { pod, timestamp: now, initial: now, attempts: 0, rejected_by: vec![], backoff_until: now, popped_cycle: 0, place },
         );
         if place == Where::Active {
             self.push_active(&id, now);
@@ -212,6 +203,27 @@ impl Queue {
         Some(p.clone())
     }
 
+    /// A pod whose binding failed after it left the queue: back in, backing
+    /// off as after `attempts` attempts.
+    pub fn add_backoff(&mut self, pod: Arc<Pod>, attempts: u32, now: Instant) {
+        let id = uid(&pod);
+        self.delete(&id);
+        let backoff_until = now + self.backoff(attempts);
+        let place = if gated(&pod) { Where::Gated } else { Where::Backoff };
+        self.pods.insert(
+            id,
+            QueuedPod { pod, timestamp: now, initial: now, attempts, rejected_by: vec![], backoff_until, popped_cycle: 0, place },
+        );
+    }
+
+    /// Forgets every pod whose uid `keep` rejects (after a watch re-list).
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self.pods.keys().filter(|k| !keep(k)).cloned().collect();
+        for id in gone {
+            self.delete(&id);
+        }
+    }
+
     /// The pod was scheduled (assumed and bound, or being bound).
     pub fn done(&mut self, uid: &str) {
         self.delete(uid);
@@ -255,7 +267,8 @@ impl Queue {
     /// backing off). Pods in flight that fail afterwards go to backoff.
     pub fn move_all(&mut self, now: Instant, may_help: impl Fn(&QueuedPod) -> bool) {
         self.move_request_cycle = self.cycle;
-        let ids: Vec<String> = self.pods.iter().filter(|(_, p)| p.place == Where::Unschedulable && may_help(p)).map(|(k, _)| k.clone()).collect();
+        let ids: Vec<String> =
+            self.pods.iter().filter(|(_, p)| p.place == Where::Unschedulable && may_help(p)).map(|(k, _)| k.clone()).collect();
         for id in ids {
             self.requeue(&id, now);
         }
@@ -314,7 +327,10 @@ mod tests {
     use serde_json::json;
 
     fn pod(name: &str, priority: i32) -> Arc<Pod> {
-        Arc::new(serde_json::from_value(json!({"metadata": {"name": name, "uid": name}, "spec": {"priority": priority, "containers": []}})).unwrap())
+        Arc::new(
+            serde_json::from_value(json!({"metadata": {"name": name, "uid": name}, "spec": {"priority": priority, "containers": []}}))
+                .unwrap(),
+        )
     }
 
     fn gated_pod(name: &str) -> Arc<Pod> {
@@ -438,6 +454,20 @@ mod tests {
         q.done(b.pod.metadata.uid.as_deref().unwrap());
         assert!(q.pop().is_none());
         assert!(q.counts().is_empty());
+    }
+
+    #[test]
+    fn a_failed_binding_backs_off_and_a_relist_forgets_the_vanished() {
+        let t = Instant::now();
+        let mut q = queue();
+        q.add_backoff(pod("p", 0), 3, t);
+        assert_eq!(q.place("p"), Some(Where::Backoff));
+        q.flush(t + Duration::from_secs(4));
+        assert_eq!(q.pop().unwrap().attempts, 4);
+        q.add(pod("a", 0), t);
+        q.add(pod("b", 0), t);
+        q.retain(|uid| uid == "b");
+        assert_eq!((q.place("a"), q.place("b")), (None, Some(Where::Active)));
     }
 
     #[test]

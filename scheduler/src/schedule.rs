@@ -147,6 +147,19 @@ pub fn run_pre_filters(profile: &Profile, state: &mut CycleState, pod: &PodInfo,
     Ok(())
 }
 
+/// How long each extension point took in one cycle, with its status
+/// (`scheduler_framework_extension_point_duration_seconds`).
+pub type Timings = Vec<(&'static str, &'static str, std::time::Duration)>;
+
+fn status_label(code: Code) -> &'static str {
+    match code {
+        Code::Success | Code::Skip => "Success",
+        Code::Error => "Error",
+        Code::Unschedulable => "Unschedulable",
+        Code::UnschedulableAndUnresolvable => "UnschedulableAndUnresolvable",
+    }
+}
+
 /// Schedules one pod. `start` rotates where filtering begins (upstream
 /// `nextStartNodeIndex`) and is advanced by the nodes looked at; `rand`
 /// picks among equal best scores.
@@ -155,7 +168,20 @@ pub fn schedule_pod(
     pod: &PodInfo,
     snapshot: &Snapshot,
     start: &mut usize,
+    rand: impl FnMut(usize) -> usize,
+) -> (Outcome, CycleState) {
+    let mut timings = Timings::new();
+    schedule_pod_timed(profile, pod, snapshot, start, rand, &mut timings)
+}
+
+/// [`schedule_pod`], recording how long PreFilter, Filter and Score took.
+pub fn schedule_pod_timed(
+    profile: &Profile,
+    pod: &PodInfo,
+    snapshot: &Snapshot,
+    start: &mut usize,
     mut rand: impl FnMut(usize) -> usize,
+    timings: &mut Timings,
 ) -> (Outcome, CycleState) {
     let mut state = CycleState::default();
     let n = snapshot.nodes.len();
@@ -166,12 +192,20 @@ pub fn schedule_pod(
         // Upstream ErrNoNodesAvailable: an error (back-off), not a FitError.
         return (Outcome::Error(NO_NODES.into()), state);
     }
-    if let Err(st) = run_pre_filters(profile, &mut state, pod, snapshot) {
+    let t = std::time::Instant::now();
+    let pre = run_pre_filters(profile, &mut state, pod, snapshot);
+    timings.push(("PreFilter", pre.as_ref().map_or_else(|st| status_label(st.code), |_| "Success"), t.elapsed()));
+    if let Err(st) = pre {
         if st.code == Code::Error {
             return (Outcome::Error(st.reasons.join(", ")), state);
         }
         return (
-            Outcome::Unschedulable(FitError { num_all_nodes: n, pre_filter: Some(st), node_statuses: BTreeMap::new(), post_filter_msg: None }),
+            Outcome::Unschedulable(FitError {
+                num_all_nodes: n,
+                pre_filter: Some(st),
+                node_statuses: BTreeMap::new(),
+                post_filter_msg: None,
+            }),
             state,
         );
     }
@@ -187,6 +221,7 @@ pub fn schedule_pod(
         }
     }
     let want = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n);
+    let t = std::time::Instant::now();
     let mut evaluated = 0;
     for i in 0..n {
         let node = &snapshot.nodes[(*start + i) % n];
@@ -206,13 +241,20 @@ pub fn schedule_pod(
         }
     }
     *start = (*start + evaluated) % n;
+    timings.push(("Filter", if feasible.is_empty() { "Unschedulable" } else { "Success" }, t.elapsed()));
     if feasible.is_empty() {
-        return (Outcome::Unschedulable(FitError { num_all_nodes: n, pre_filter: None, node_statuses: statuses, post_filter_msg: None }), state);
+        return (
+            Outcome::Unschedulable(FitError { num_all_nodes: n, pre_filter: None, node_statuses: statuses, post_filter_msg: None }),
+            state,
+        );
     }
     if feasible.len() == 1 {
         return (Outcome::Scheduled { node: feasible[0].name().to_string(), evaluated, feasible: 1 }, state);
     }
-    let totals = match score_nodes(profile, &mut state, pod, &feasible, snapshot) {
+    let t = std::time::Instant::now();
+    let scored = score_nodes(profile, &mut state, pod, &feasible, snapshot);
+    timings.push(("Score", scored.as_ref().map_or_else(|st| status_label(st.code), |_| "Success"), t.elapsed()));
+    let totals = match scored {
         Ok(t) => t,
         Err(st) => return (Outcome::Error(format!("running {}: {}", st.plugin, st.reasons.join(", "))), state),
     };
@@ -307,7 +349,11 @@ mod tests {
             true
         }
         fn filter(&self, _: &CycleState, _: &PodInfo, node: &NodeInfo) -> Status {
-            if self.0.contains(&node.name()) { Status { code: self.2, reasons: vec![self.1.into()], plugin: "" } } else { Status::success() }
+            if self.0.contains(&node.name()) {
+                Status { code: self.2, reasons: vec![self.1.into()], plugin: "" }
+            } else {
+                Status::success()
+            }
         }
     }
 
@@ -343,7 +389,9 @@ mod tests {
     }
 
     fn pod() -> PodInfo {
-        let p: Pod = serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "default", "uid": "u"}, "spec": {"containers": []}})).unwrap();
+        let p: Pod =
+            serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "default", "uid": "u"}, "spec": {"containers": []}}))
+                .unwrap();
         PodInfo::new(Arc::new(p))
     }
 

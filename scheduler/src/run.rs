@@ -1,0 +1,418 @@
+//! The scheduler's I/O: watches feed the cache and the queue; one loop
+//! pops pods and runs a cycle each; bindings are written in the background
+//! (the pod is assumed on its node meanwhile); failures update the pod's
+//! PodScheduled condition and publish a FailedScheduling event, as
+//! kube-scheduler does.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use rudder_common::events::{EventType, Recorder, object_reference};
+use rudder_common::runtime::{Context, chain};
+use serde_json::json;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::cache::Cache;
+use crate::framework::PodInfo;
+use crate::metrics::Metrics;
+use crate::queue::{Queue, QueuedPod, Where};
+use crate::schedule::{Outcome, Profile, Timings, schedule_pod_timed};
+
+/// Where the scheduler's pods and nodes are.
+pub struct State {
+    pub queue: Queue,
+    pub cache: Cache,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Notify,
+    profiles: HashMap<String, Profile>,
+    recorders: HashMap<String, Recorder>,
+    metrics: Metrics,
+    client: kube::Client,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock is a bug; keep going with the data.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn responsible(&self, pod: &Pod) -> bool {
+        let name = pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref()).unwrap_or("default-scheduler");
+        self.profiles.contains_key(name)
+    }
+}
+
+fn uid(pod: &Pod) -> String {
+    pod.metadata.uid.clone().unwrap_or_default()
+}
+
+fn bound(pod: &Pod) -> bool {
+    pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty())
+}
+
+fn finished(pod: &Pod) -> bool {
+    matches!(pod.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"))
+}
+
+/// Plugins whose rejections a change of pods on nodes may lift.
+const POD_SENSITIVE: [&str; 2] = ["InterPodAffinity", "PodTopologySpread"];
+
+/// Runs the scheduler until `ctx.stop`.
+pub async fn run(ctx: Context, profiles: Vec<Profile>, backoff: (Duration, Duration), metrics: Metrics) -> anyhow::Result<()> {
+    let recorders = profiles
+        .iter()
+        .map(|p| (p.scheduler_name.clone(), Recorder::new(ctx.client.clone(), p.scheduler_name.clone(), ctx.identity.clone())))
+        .collect();
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State { queue: Queue::new(backoff.0, backoff.1), cache: Cache::default() }),
+        wake: Notify::new(),
+        profiles: profiles.into_iter().map(|p| (p.scheduler_name.clone(), p)).collect(),
+        recorders,
+        metrics,
+        client: ctx.client.clone(),
+    });
+    let synced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Synced once pods, nodes and namespaces have each been listed once.
+    let mark_synced = || {
+        let health = ctx.health.clone();
+        let synced = synced.clone();
+        let mut first = true;
+        move || {
+            if std::mem::take(&mut first) && synced.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == 3 {
+                health.set_synced(true);
+            }
+        }
+    };
+    let watches = [
+        tokio::spawn(watch_pods(shared.clone(), mark_synced())),
+        tokio::spawn(watch_nodes(shared.clone(), mark_synced())),
+        tokio::spawn(watch_namespaces(shared.clone(), mark_synced())),
+    ];
+    let stop = ctx.stop.clone();
+    let result = tokio::select! {
+        _ = stop.wait() => Ok(()),
+        r = schedule_loop(shared.clone()) => r,
+    };
+    for w in watches {
+        w.abort();
+    }
+    for r in shared.recorders.values() {
+        r.flush().await;
+    }
+    result
+}
+
+async fn schedule_loop(shared: Arc<Shared>) -> anyhow::Result<()> {
+    let mut start = 0usize;
+    let mut rng = fastrand::Rng::new();
+    loop {
+        let (next, due) = {
+            let mut s = shared.lock();
+            let due = s.queue.flush(Instant::now());
+            let next = s.queue.pop();
+            let counts = s.queue.counts();
+            for w in [Where::Active, Where::Backoff, Where::Unschedulable, Where::Gated] {
+                shared.metrics.set_pending(w.label(), counts.get(&w).copied().unwrap_or(0));
+            }
+            (next, due)
+        };
+        match next {
+            Some(qp) => schedule_one(&shared, qp, &mut start, &mut rng),
+            None => {
+                let sleep = due.map_or(Duration::from_secs(1), |d| d.saturating_duration_since(Instant::now())).min(Duration::from_secs(1));
+                tokio::select! {
+                    _ = shared.wake.notified() => {}
+                    _ = tokio::time::sleep(sleep) => {}
+                }
+            }
+        }
+    }
+}
+
+fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mut fastrand::Rng) {
+    let pod = qp.pod.clone();
+    let id = uid(&pod);
+    let profile_name = pod.spec.as_ref().and_then(|s| s.scheduler_name.clone()).unwrap_or_else(|| "default-scheduler".into());
+    let Some(profile) = shared.profiles.get(&profile_name) else {
+        shared.lock().queue.delete(&id);
+        return;
+    };
+    let began = std::time::Instant::now();
+    let snapshot = shared.lock().cache.snapshot();
+    let info = PodInfo::new(pod.clone());
+    let mut timings = Timings::new();
+    let (outcome, _state) = schedule_pod_timed(profile, &info, &snapshot, start, |n| rng.usize(0..n.max(1)), &mut timings);
+    for (point, status, d) in &timings {
+        shared.metrics.extension_point(point, status, &profile_name, d.as_secs_f64());
+    }
+    match outcome {
+        Outcome::Scheduled { node, evaluated, feasible } => {
+            debug!(pod = %key(&pod), %node, evaluated, feasible, "scheduled");
+            {
+                let mut s = shared.lock();
+                s.cache.assume(Arc::new(info), &node);
+                s.queue.done(&id);
+            }
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                bind(&shared, qp, &node, &profile_name, began).await;
+            });
+        }
+        Outcome::Unschedulable(fit) => {
+            let message = fit.message();
+            debug!(pod = %key(&pod), %message, "unschedulable");
+            shared.lock().queue.failed(&id, true, fit.rejected_by(), Instant::now());
+            shared.metrics.attempt("unschedulable", &profile_name, began.elapsed().as_secs_f64());
+            report_failure(shared, pod, "Unschedulable", message, &profile_name);
+        }
+        Outcome::Error(message) => {
+            warn!(pod = %key(&pod), %message, "scheduling error");
+            shared.lock().queue.failed(&id, false, vec![], Instant::now());
+            shared.metrics.attempt("error", &profile_name, began.elapsed().as_secs_f64());
+            report_failure(shared, pod, "SchedulerError", message, &profile_name);
+        }
+    }
+}
+
+fn key(pod: &Pod) -> String {
+    format!("{}/{}", pod.metadata.namespace.as_deref().unwrap_or_default(), pod.metadata.name.as_deref().unwrap_or_default())
+}
+
+/// Writes the binding; on failure forgets the assumption and requeues.
+async fn bind(shared: &Arc<Shared>, qp: QueuedPod, node: &str, profile: &str, began: std::time::Instant) {
+    let pod = qp.pod.clone();
+    let (ns, name) = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+    let binding = json!({
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": name, "namespace": ns, "uid": pod.metadata.uid},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+    });
+    let api: Api<Pod> = Api::namespaced(shared.client.clone(), &ns);
+    let t = std::time::Instant::now();
+    let result = api.create_subresource::<_, serde_json::Value>("binding", &name, &PostParams::default(), &binding).await;
+    shared.metrics.extension_point("Bind", if result.is_ok() { "Success" } else { "Error" }, profile, t.elapsed().as_secs_f64());
+    match result {
+        Ok(_) => {
+            shared.metrics.attempt("scheduled", profile, began.elapsed().as_secs_f64());
+            shared.metrics.pod_scheduling_attempts.observe(f64::from(qp.attempts));
+            shared
+                .metrics
+                .pod_scheduling_sli_duration
+                .get_or_create(&crate::metrics::AttemptsLabels { attempts: qp.attempts.to_string() })
+                .observe(qp.initial.elapsed().as_secs_f64());
+            if let Some(r) = shared.recorders.get(profile) {
+                r.publish(
+                    &object_reference(pod.as_ref()),
+                    None,
+                    EventType::Normal,
+                    "Scheduled",
+                    "Binding",
+                    &format!("Successfully assigned {ns}/{name} to {node}"),
+                );
+            }
+        }
+        Err(e) => {
+            let gone = matches!(&e, kube::Error::Api(s) if s.code == 404);
+            {
+                let mut s = shared.lock();
+                s.cache.forget(&uid(&pod));
+                if !gone {
+                    s.queue.add_backoff(pod.clone(), qp.attempts, Instant::now());
+                }
+            }
+            shared.metrics.attempt("error", profile, began.elapsed().as_secs_f64());
+            if gone {
+                return;
+            }
+            let message = format!("Binding rejected: {}", chain(&e));
+            warn!(pod = %key(&pod), %node, %message, "binding failed");
+            report_failure(shared, pod, "SchedulerError", message, profile);
+        }
+    }
+}
+
+/// PodScheduled=False with the reason and message, unless the pod already
+/// says so, and a FailedScheduling event.
+fn report_failure(shared: &Arc<Shared>, pod: Arc<Pod>, reason: &'static str, message: String, profile: &str) {
+    if let Some(r) = shared.recorders.get(profile) {
+        r.publish(&object_reference(pod.as_ref()), None, EventType::Warning, "FailedScheduling", "Scheduling", &message);
+    }
+    let current = pod.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled"));
+    if current.is_some_and(|c| c.status == "False" && c.reason.as_deref() == Some(reason) && c.message.as_deref() == Some(message.as_str()))
+    {
+        return;
+    }
+    let client = shared.client.clone();
+    tokio::spawn(async move {
+        let (ns, name) = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+        let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let patch = json!({"status": {"conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": reason, "message": message,
+            "lastProbeTime": null, "lastTransitionTime": now,
+        }]}});
+        let api: Api<Pod> = Api::namespaced(client, &ns);
+        if let Err(e) = api.patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch)).await
+            && !matches!(&e, kube::Error::Api(s) if s.code == 404)
+        {
+            warn!(pod = %format!("{ns}/{name}"), error = %chain(&e), "updating the PodScheduled condition failed");
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Watches
+
+/// Follows one watch until it ends, re-listing on errors with back-off;
+/// `apply` sees every object, `delete` deletions, `relisted` the set of keys
+/// present after each (re)list.
+async fn follow<K>(
+    api: Api<K>,
+    mut apply: impl FnMut(Arc<K>),
+    mut delete: impl FnMut(Arc<K>),
+    mut relisted: impl FnMut(HashSet<String>),
+    key: impl Fn(&K) -> String,
+) where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    let mut seen: Option<HashSet<String>> = None;
+    let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+    loop {
+        match stream.try_next().await {
+            Ok(Some(watcher::Event::Init)) => seen = Some(HashSet::new()),
+            Ok(Some(watcher::Event::InitApply(obj))) => {
+                if let Some(s) = seen.as_mut() {
+                    s.insert(key(&obj));
+                }
+                apply(Arc::new(obj));
+            }
+            Ok(Some(watcher::Event::InitDone)) => relisted(seen.take().unwrap_or_default()),
+            Ok(Some(watcher::Event::Apply(obj))) => apply(Arc::new(obj)),
+            Ok(Some(watcher::Event::Delete(obj))) => delete(Arc::new(obj)),
+            Ok(None) => return,
+            Err(e) => warn!(error = %chain(&e), "watch failed; retrying"),
+        }
+    }
+}
+
+async fn watch_pods(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'static) {
+    let api: Api<Pod> = Api::all(shared.client.clone());
+    let (s1, s2, s3) = (shared.clone(), shared.clone(), shared.clone());
+    follow(
+        api,
+        move |pod| on_pod(&s1, pod),
+        move |pod| on_pod_deleted(&s2, &pod),
+        move |present| {
+            {
+                let mut s = s3.lock();
+                s.cache.retain_pods(|u| present.contains(u));
+                s.queue.retain(|u| present.contains(u));
+            }
+            synced();
+            s3.wake.notify_one();
+        },
+        uid,
+    )
+    .await;
+}
+
+fn on_pod(shared: &Shared, pod: Arc<Pod>) {
+    let id = uid(&pod);
+    let now = Instant::now();
+    let mut s = shared.lock();
+    if bound(&pod) {
+        let was_on = s.cache.node_of(&id).map(str::to_string);
+        let was_assumed = s.cache.is_assumed(&id);
+        s.cache.add_or_update_pod(pod.clone());
+        s.queue.delete(&id);
+        if finished(&pod) {
+            // Its resources are free again.
+            s.queue.move_all(now, |_| true);
+        } else if was_on.is_none() || was_assumed {
+            s.queue.move_all(now, |p| p.rejected_by.iter().any(|r| POD_SENSITIVE.contains(r)));
+        }
+    } else if shared.responsible(&pod) && pod.metadata.deletion_timestamp.is_none() && !finished(&pod) {
+        if !s.cache.is_assumed(&id) {
+            s.queue.update(pod, now);
+        }
+    } else {
+        s.queue.delete(&id);
+    }
+    drop(s);
+    shared.wake.notify_one();
+}
+
+fn on_pod_deleted(shared: &Shared, pod: &Pod) {
+    let id = uid(pod);
+    let mut s = shared.lock();
+    let was_on = s.cache.node_of(&id).is_some();
+    s.cache.remove_pod(&id);
+    s.queue.delete(&id);
+    if was_on {
+        s.queue.move_all(Instant::now(), |_| true);
+    }
+    drop(s);
+    shared.wake.notify_one();
+}
+
+/// Whether a node change may make pods schedulable (upstream's
+/// NodeUpdate event filter: allocatable, labels, taints, unschedulable).
+fn node_changed(old: &Node, new: &Node) -> bool {
+    let alloc = |n: &Node| n.status.as_ref().and_then(|s| s.allocatable.clone());
+    let spec = |n: &Node| n.spec.as_ref().map(|s| (s.taints.clone(), s.unschedulable));
+    old.metadata.labels != new.metadata.labels || alloc(old) != alloc(new) || spec(old) != spec(new)
+}
+
+async fn watch_nodes(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'static) {
+    let api: Api<Node> = Api::all(shared.client.clone());
+    let (s1, s2, s3) = (shared.clone(), shared.clone(), shared.clone());
+    let name = |n: &Node| n.metadata.name.clone().unwrap_or_default();
+    follow(
+        api,
+        move |node| {
+            let mut s = s1.lock();
+            let helps = s.cache.node(&name(&node)).is_none_or(|old| node_changed(old, &node));
+            s.cache.add_or_update_node(node);
+            if helps {
+                s.queue.move_all(Instant::now(), |_| true);
+            }
+            drop(s);
+            s1.wake.notify_one();
+        },
+        move |node| s2.lock().cache.remove_node(&name(&node)),
+        move |present| {
+            s3.lock().cache.retain_nodes(|n| present.contains(n));
+            synced();
+            info!(nodes = s3.lock().cache.node_count(), "nodes listed");
+            s3.wake.notify_one();
+        },
+        name,
+    )
+    .await;
+}
+
+async fn watch_namespaces(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'static) {
+    let api: Api<Namespace> = Api::all(shared.client.clone());
+    let (s1, s2) = (shared.clone(), shared.clone());
+    follow(
+        api,
+        move |ns| {
+            let name = ns.metadata.name.clone().unwrap_or_default();
+            s1.lock().cache.set_namespace(&name, ns.metadata.labels.clone().unwrap_or_default());
+        },
+        move |ns| s2.lock().cache.remove_namespace(ns.metadata.name.as_deref().unwrap_or_default()),
+        move |_| synced(),
+        |ns| ns.metadata.name.clone().unwrap_or_default(),
+    )
+    .await;
+}
