@@ -32,6 +32,11 @@ pub struct World {
     children: Vec<tokio::process::Child>,
 }
 
+/// Keeps nodes added with [`World::add_nodes`] running.
+pub struct NodesGuard {
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
 /// The simulated nodes a world gets: three, with second-scale heartbeats.
 pub fn sim_config() -> SimConfig {
     SimConfig { count: 3, heartbeat: Duration::from_millis(500), grace: Duration::from_secs(2), ..SimConfig::default() }
@@ -100,6 +105,21 @@ impl World {
         let ns = Namespace { metadata: ObjectMeta { name: Some(name.clone()), ..Default::default() }, ..Default::default() };
         Api::<Namespace>::all(self.client.clone()).create(&PostParams::default(), &ns).await?;
         Ok(name)
+    }
+
+    /// More simulated nodes (against the sandbox, or the E2E_KUBECONFIG
+    /// cluster), running until the returned guard is dropped. Give each
+    /// test's nodes their own `prefix`.
+    pub fn add_nodes(&self, cfg: SimConfig) -> NodesGuard {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let _ = sim::run(client, cfg, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        NodesGuard { _stop: stop }
     }
 
     /// What a started binary has logged so far.
