@@ -51,30 +51,30 @@ pub struct FitError {
 }
 
 impl FitError {
-    /// Upstream's message: `0/5 nodes are available: 2 Insufficient cpu, 3
-    /// node(s) had untolerated taint {a: b}.` — reasons counted over nodes,
-    /// sorted, then what preemption said.
+    /// Upstream's message (`FitError.Error`): `0/5 nodes are available: 2
+    /// Insufficient cpu, 3 node(s) had untolerated taint {a: b}.` — the
+    /// reasons counted over nodes and sorted; or, when a PreFilter rejected
+    /// the pod, its reasons once; then what preemption said, each part
+    /// ending with a period.
     pub fn message(&self) -> String {
         let mut msg = format!("0/{} nodes are available:", self.num_all_nodes);
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         if let Some(st) = &self.pre_filter {
-            for r in &st.reasons {
-                *counts.entry(r).or_default() += self.num_all_nodes;
+            msg.push_str(&format!(" {}.", st.reasons.join(", ")));
+        } else {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for st in self.node_statuses.values() {
+                for r in &st.reasons {
+                    *counts.entry(r).or_default() += 1;
+                }
+            }
+            let mut parts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            parts.sort();
+            if !parts.is_empty() {
+                msg.push_str(&format!(" {}.", parts.join(", ")));
             }
         }
-        for st in self.node_statuses.values() {
-            for r in &st.reasons {
-                *counts.entry(r).or_default() += 1;
-            }
-        }
-        let mut parts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
-        parts.sort();
-        msg.push(' ');
-        msg.push_str(&parts.join(", "));
-        msg.push('.');
         if let Some(post) = &self.post_filter_msg {
-            msg.push(' ');
-            msg.push_str(post);
+            msg.push_str(&format!(" {post}."));
         }
         msg
     }
@@ -438,6 +438,16 @@ mod tests {
         let Outcome::Unschedulable(fit) = out else { panic!("{out:?}") };
         assert_eq!(fit.message(), "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {a: b}.");
         assert_eq!(fit.rejected_by(), ["Reject"]);
+        let pre = FitError {
+            num_all_nodes: 5,
+            pre_filter: Some(Status::unresolvable("node(s) didn't match pod topology spread constraints (missing required label)")),
+            node_statuses: BTreeMap::new(),
+            post_filter_msg: Some("preemption: not eligible due to preemptionPolicy=Never".into()),
+        };
+        assert_eq!(
+            pre.message(),
+            "0/5 nodes are available: node(s) didn't match pod topology spread constraints (missing required label). preemption: not eligible due to preemptionPolicy=Never."
+        );
         let (out, _) = schedule_pod(&prof, &pod(), &snapshot(0), &mut start, |_| 0);
         assert!(matches!(out, Outcome::Error(ref e) if e == NO_NODES), "{out:?}");
     }
