@@ -133,7 +133,8 @@ pub const DEFAULT_PLUGINS: [(&str, bool, i64); 10] = [
 const OTHER_PLUGINS: [&str; 4] = ["PrioritySort", "SchedulingGates", "DefaultPreemption", "DefaultBinder"];
 
 /// Upstream plugins Rudder does not implement (volumes, dynamic resources).
-const NOT_IMPLEMENTED: [&str; 6] = ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone", "DynamicResources", "NodeDeclaredFeatures"];
+const NOT_IMPLEMENTED: [&str; 6] =
+    ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone", "DynamicResources", "NodeDeclaredFeatures"];
 
 fn default_weight(name: &str) -> Option<(bool, i64)> {
     DEFAULT_PLUGINS.iter().find(|(n, _, _)| *n == name).map(|(_, f, w)| (*f, *w))
@@ -199,9 +200,12 @@ pub fn resolve(cfg: Configuration) -> Result<Resolved, String> {
         }
         let percentage = p.percentage_of_nodes_to_score.unwrap_or(pct).clamp(0, 100) as u32;
         match resolve_plugins(&path, &p) {
-            Ok((plugins, preemption)) => {
-                profiles.push(ResolvedProfile { scheduler_name: p.scheduler_name, percentage_of_nodes_to_score: percentage, plugins, preemption })
-            }
+            Ok((plugins, preemption)) => profiles.push(ResolvedProfile {
+                scheduler_name: p.scheduler_name,
+                percentage_of_nodes_to_score: percentage,
+                plugins,
+                preemption,
+            }),
             Err(mut e) => errs.append(&mut e),
         }
     }
@@ -235,7 +239,13 @@ fn resolve_plugins(path: &str, p: &ProfileConfig) -> Result<(Vec<PluginSpec>, bo
     let mut errs = Vec::new();
     let mut specs: Vec<PluginSpec> = DEFAULT_PLUGINS
         .iter()
-        .map(|(name, filter, weight)| PluginSpec { name: name.to_string(), filter: *filter, score: *weight > 0, weight: (*weight).max(1), args: None })
+        .map(|(name, filter, weight)| PluginSpec {
+            name: name.to_string(),
+            filter: *filter,
+            score: *weight > 0,
+            weight: (*weight).max(1),
+            args: None,
+        })
         .collect();
     let mut preemption = true;
     let all_points = |spec: &mut PluginSpec, on: bool| {
@@ -404,14 +414,22 @@ profiles:
         assert!(err("percentageOfNodesToScore: 101").contains("percentageOfNodesToScore: Invalid value: 101: not in valid range [0-100]"));
         assert!(err("podInitialBackoffSeconds: 0").contains("podInitialBackoffSeconds: Invalid value: 0: must be greater than 0"));
         assert!(err("podInitialBackoffSeconds: 5\npodMaxBackoffSeconds: 2").contains("podMaxBackoffSeconds: Invalid value: 2"));
-        assert!(err("profiles: [{schedulerName: a, plugins: {filter: {enabled: [{name: Nope}]}}}]")
-            .contains("profiles[0].plugins.filter.enabled[0].name: Invalid value: \"Nope\": plugin does not exist"));
-        assert!(err("profiles: [{schedulerName: a, plugins: {multiPoint: {enabled: [{name: VolumeBinding}]}}}]")
-            .contains("plugin not implemented by rudder-scheduler"));
-        assert!(err("profiles: [{schedulerName: a, plugins: {score: {enabled: [{name: ImageLocality, weight: 0}]}}}]")
-            .contains("profiles[0].plugins.score.enabled[0].weight: Invalid value: 0"));
-        assert!(err("profiles: [{schedulerName: a, pluginConfig: [{name: NodeAffinity}, {name: NodeAffinity}]}]")
-            .contains("profiles[0].pluginConfig[1].name: Duplicate value: \"NodeAffinity\""));
+        assert!(
+            err("profiles: [{schedulerName: a, plugins: {filter: {enabled: [{name: Nope}]}}}]")
+                .contains("profiles[0].plugins.filter.enabled[0].name: Invalid value: \"Nope\": plugin does not exist")
+        );
+        assert!(
+            err("profiles: [{schedulerName: a, plugins: {multiPoint: {enabled: [{name: VolumeBinding}]}}}]")
+                .contains("plugin not implemented by rudder-scheduler")
+        );
+        assert!(
+            err("profiles: [{schedulerName: a, plugins: {score: {enabled: [{name: ImageLocality, weight: 0}]}}}]")
+                .contains("profiles[0].plugins.score.enabled[0].weight: Invalid value: 0")
+        );
+        assert!(
+            err("profiles: [{schedulerName: a, pluginConfig: [{name: NodeAffinity}, {name: NodeAffinity}]}]")
+                .contains("profiles[0].pluginConfig[1].name: Duplicate value: \"NodeAffinity\"")
+        );
         assert!(err("kind: Pod").contains("kind: Unsupported value: \"Pod\""));
         assert!(err("profile: []").contains("unknown field `profile`"), "{}", err("profile: []"));
         assert!(err("profiles: [{schedulerName: a, plugins: {filters: {}}}]").contains("unknown field `filters`"));
