@@ -12,6 +12,7 @@ pub mod pods;
 pub mod process;
 pub mod quantity;
 pub mod runtime;
+pub mod scheduling;
 pub mod selector;
 pub mod status;
 pub mod workqueue;

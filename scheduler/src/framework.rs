@@ -109,20 +109,18 @@ impl Resource {
 }
 
 /// Resources counted by name beyond cpu/memory/storage: extended resources
-/// (`domain/name` outside `kubernetes.io`), `hugepages-*`, and
-/// `attachable-volumes-*` (upstream `IsScalarResourceName`).
+/// (`domain/name` outside `kubernetes.io`), `hugepages-*`,
+/// `attachable-volumes-*` and prefixed native ones (`*kubernetes.io/*`)
+/// (upstream `IsScalarResourceName`).
 pub fn is_scalar(name: &str) -> bool {
-    if name.starts_with("hugepages-") || name.starts_with("attachable-volumes-") {
-        return true;
-    }
-    is_extended(name)
+    name.starts_with("hugepages-") || name.starts_with("attachable-volumes-") || name.contains("kubernetes.io/") || is_extended(name)
 }
 
 /// An extended resource: a qualified name whose domain is not (a subdomain
 /// of) `kubernetes.io`, and not prefixed `requests.`.
 pub fn is_extended(name: &str) -> bool {
     match name.split_once('/') {
-        Some((domain, _)) => !(domain == "kubernetes.io" || domain.ends_with(".kubernetes.io")) && !name.starts_with("requests."),
+        Some((domain, _)) => domain != "kubernetes.io" && !domain.ends_with(".kubernetes.io") && !name.starts_with("requests."),
         None => false,
     }
 }
@@ -179,10 +177,7 @@ pub fn pod_non_zero_requests(pod: &Pod) -> (i64, i64) {
         let list = c.resources.as_ref().and_then(|r| r.requests.as_ref());
         let r = Resource::from_list(list);
         let has = |k: &str| list.is_some_and(|l| l.contains_key(k));
-        (
-            if has("cpu") { r.milli_cpu } else { DEFAULT_MILLI_CPU_REQUEST },
-            if has("memory") { r.memory } else { DEFAULT_MEMORY_REQUEST },
-        )
+        (if has("cpu") { r.milli_cpu } else { DEFAULT_MILLI_CPU_REQUEST }, if has("memory") { r.memory } else { DEFAULT_MEMORY_REQUEST })
     };
     let (mut cpu, mut mem) = (0, 0);
     for c in &spec.containers {
@@ -464,13 +459,14 @@ impl NodeInfo {
     }
 }
 
-/// The host ports a pod asks for (containers' and init containers' ports
-/// with a hostPort), with upstream's defaults: ip `0.0.0.0`, protocol TCP.
+/// The host ports a pod holds (its containers' and sidecars' — restartable
+/// init containers — ports with a hostPort; other init containers have
+/// finished by then), with upstream's defaults: ip `0.0.0.0`, protocol TCP.
 pub fn host_ports(pod: &Pod) -> Vec<HostPort> {
     let Some(spec) = pod.spec.as_ref() else { return vec![] };
     spec.containers
         .iter()
-        .chain(spec.init_containers.iter().flatten())
+        .chain(spec.init_containers.iter().flatten().filter(|c| c.restart_policy.as_deref() == Some("Always")))
         .flat_map(|c| c.ports.iter().flatten())
         .filter_map(|p| {
             let port = p.host_port.filter(|&h| h > 0)?;
@@ -490,6 +486,26 @@ pub fn host_ports(pod: &Pod) -> Vec<HostPort> {
 pub struct Snapshot {
     pub nodes: Vec<Arc<NodeInfo>>,
     pub namespace_labels: HashMap<String, BTreeMap<String, String>>,
+    /// The selectors of the cluster's Services, ReplicationControllers,
+    /// ReplicaSets and StatefulSets: PodTopologySpread's default constraints
+    /// spread a pod among the pods these select (upstream
+    /// `helper.DefaultSelector`).
+    pub workload_selectors: Vec<WorkloadSelector>,
+}
+
+/// The label selector of one Service, ReplicationController, ReplicaSet or
+/// StatefulSet (see [`Snapshot::workload_selectors`]).
+#[derive(Debug, Clone)]
+pub struct WorkloadSelector {
+    /// `Service`, `ReplicationController`, `ReplicaSet` or `StatefulSet`.
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// Services and ReplicationControllers: `Selector::from_set` of
+    /// `spec.selector` (leave out Services without one: they select
+    /// nothing). ReplicaSets and StatefulSets: `Selector::from_label_selector`
+    /// of `spec.selector` (leave out invalid ones).
+    pub selector: Selector,
 }
 
 impl Snapshot {

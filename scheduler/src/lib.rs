@@ -11,5 +11,6 @@ pub mod framework;
 pub mod metrics;
 pub mod plugins;
 pub mod queue;
+pub mod registry;
 pub mod run;
 pub mod schedule;

@@ -52,7 +52,7 @@ pub struct FitError {
 
 impl FitError {
     /// Upstream's message (`FitError.Error`): `0/5 nodes are available: 2
-    /// Insufficient cpu, 3 node(s) had untolerated taint {a: b}.` — the
+    /// Insufficient cpu, 3 node(s) had taints that the pod didn't tolerate.` — the
     /// reasons counted over nodes and sorted; or, when a PreFilter rejected
     /// the pod, its reasons once; then what preemption said, each part
     /// ending with a period.
@@ -431,12 +431,12 @@ mod tests {
     fn no_fit_gives_upstreams_message() {
         let prof = profile(vec![
             Box::new(Reject(vec!["n0", "n1"], "Insufficient cpu", Code::Unschedulable)),
-            Box::new(Reject(vec!["n2", "n3", "n4"], "node(s) had untolerated taint {a: b}", Code::UnschedulableAndUnresolvable)),
+            Box::new(Reject(vec!["n2", "n3", "n4"], "node(s) had taints that the pod didn't tolerate", Code::UnschedulableAndUnresolvable)),
         ]);
         let mut start = 0;
         let (out, _) = schedule_pod(&prof, &pod(), &snapshot(5), &mut start, |_| 0);
         let Outcome::Unschedulable(fit) = out else { panic!("{out:?}") };
-        assert_eq!(fit.message(), "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {a: b}.");
+        assert_eq!(fit.message(), "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had taints that the pod didn't tolerate.");
         assert_eq!(fit.rejected_by(), ["Reject"]);
         let pre = FitError {
             num_all_nodes: 5,

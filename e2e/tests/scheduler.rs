@@ -1,0 +1,230 @@
+//! The scheduler on simulated nodes, each scenario of its issue a test:
+//! pods name `schedulerName: rudder-scheduler` (the binary's default
+//! profile) and are placed by it through the binding subresource.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::Api;
+use kube::api::{ListParams, PostParams};
+use rudder_e2e::{World, eventually, sim_config};
+use serde_json::{Value, json};
+
+async fn world() -> World {
+    World::start(&["rudder-scheduler"]).await.expect("world")
+}
+
+fn pod(name: &str, labels: Value, spec: Value) -> Pod {
+    let mut spec = spec;
+    spec["schedulerName"] = json!("rudder-scheduler");
+    if spec.get("containers").is_none() {
+        spec["containers"] = json!([{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]);
+    }
+    serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "spec": spec})).expect("a pod")
+}
+
+async fn create(pods: &Api<Pod>, p: Pod) {
+    pods.create(&PostParams::default(), &p).await.expect("pod created");
+}
+
+async fn node_of(pods: &Api<Pod>, name: &str) -> String {
+    eventually(60, &format!("{name} to be scheduled"), || async { pods.get(name).await.ok()?.spec?.node_name }).await
+}
+
+/// The PodScheduled=False message, once the scheduler has given up on the pod.
+async fn unschedulable(pods: &Api<Pod>, name: &str) -> String {
+    eventually(60, &format!("{name} to be reported unschedulable"), || async {
+        let p = pods.get(name).await.ok()?;
+        let c = p.status?.conditions?.into_iter().find(|c| c.type_ == "PodScheduled" && c.status == "False")?;
+        (c.reason.as_deref() == Some("Unschedulable")).then(|| c.message.unwrap_or_default())
+    })
+    .await
+}
+
+async fn zone_of(world: &World, node: &str) -> String {
+    let n = Api::<Node>::all(world.client.clone()).get(node).await.expect("node");
+    n.metadata.labels.unwrap_or_default().get("topology.kubernetes.io/zone").cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn topology_spread_constraints_spread_pods_over_zones() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let spread = json!({"topologySpreadConstraints": [{
+        "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": {"app": "spread"}}
+    }]});
+    for i in 0..6 {
+        create(&pods, pod(&format!("spread-{i}"), json!({"app": "spread"}), spread.clone())).await;
+    }
+    let mut per_zone: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 0..6 {
+        let node = node_of(&pods, &format!("spread-{i}")).await;
+        *per_zone.entry(zone_of(&world, &node).await).or_default() += 1;
+    }
+    assert_eq!(per_zone.values().copied().collect::<Vec<_>>(), [2, 2, 2], "{per_zone:?}");
+}
+
+#[tokio::test]
+async fn required_anti_affinity_puts_one_replica_per_node_and_leaves_the_rest_pending() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let anti = json!({"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+        "topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "solo"}}
+    }]}}});
+    for i in 0..4 {
+        create(&pods, pod(&format!("solo-{i}"), json!({"app": "solo"}), anti.clone())).await;
+    }
+    let (mut nodes, mut pending) = (Vec::new(), Vec::new());
+    eventually(60, "three placed and one reported", || async {
+        let list = pods.list(&ListParams::default()).await.ok()?;
+        let placed: Vec<String> = list.items.iter().filter_map(|p| p.spec.as_ref()?.node_name.clone()).collect();
+        let reported: Vec<&Pod> = list
+            .items
+            .iter()
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|cs| cs.iter().any(|c| c.reason.as_deref() == Some("Unschedulable")))
+            })
+            .collect();
+        (placed.len() == 3 && reported.len() == 1).then_some(())
+    })
+    .await;
+    for p in pods.list(&ListParams::default()).await.unwrap().items {
+        match p.spec.and_then(|s| s.node_name) {
+            Some(n) => nodes.push(n),
+            None => pending.push(p.metadata.name.unwrap()),
+        }
+    }
+    nodes.sort();
+    nodes.dedup();
+    assert_eq!(nodes.len(), 3, "one per node: {nodes:?}");
+    let message = unschedulable(&pods, &pending[0]).await;
+    assert!(message.starts_with("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."), "{message}");
+}
+
+#[tokio::test]
+async fn a_pod_that_fits_nowhere_is_scheduled_when_a_node_is_added() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let big = json!({"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "12"}}}]});
+    create(&pods, pod("big", json!({}), big)).await;
+    let message = unschedulable(&pods, "big").await;
+    assert!(message.starts_with("0/3 nodes are available: 3 Insufficient cpu."), "{message}");
+    let _nodes = world.add_nodes(rudder_sandbox::sim::SimConfig { count: 1, prefix: "big-node".into(), cpu: "16".into(), ..sim_config() });
+    assert_eq!(node_of(&pods, "big").await, "big-node-0");
+}
+
+#[tokio::test]
+async fn taints_keep_pods_away_unless_tolerated() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let taint: k8s_openapi::api::core::v1::Taint = rudder_sandbox::sim::node::parse_taint("dedicated=db:NoSchedule").unwrap();
+    let _nodes = world.add_nodes(rudder_sandbox::sim::SimConfig {
+        count: 1,
+        prefix: "db-node".into(),
+        taints: vec![taint],
+        zones: vec!["zone-db".into()],
+        ..sim_config()
+    });
+    // Only the tainted node is allowed by the selector: without toleration, nowhere fits.
+    let on_db = json!({"kubernetes.io/hostname": "db-node-0"});
+    create(&pods, pod("plain", json!({}), json!({"nodeSelector": on_db}))).await;
+    let message = unschedulable(&pods, "plain").await;
+    assert!(message.contains("1 node(s) had taints that the pod didn't tolerate"), "{message}");
+    let tolerating =
+        json!({"nodeSelector": on_db, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}]});
+    create(&pods, pod("tolerant", json!({}), tolerating)).await;
+    assert_eq!(node_of(&pods, "tolerant").await, "db-node-0");
+}
+
+#[tokio::test]
+async fn node_selector_picks_the_node() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    create(&pods, pod("picky", json!({}), json!({"nodeSelector": {"topology.kubernetes.io/zone": "zone-b"}}))).await;
+    let node = node_of(&pods, "picky").await;
+    assert_eq!(zone_of(&world, &node).await, "zone-b");
+    create(&pods, pod("nowhere", json!({}), json!({"nodeSelector": {"disk": "ssd"}}))).await;
+    let message = unschedulable(&pods, "nowhere").await;
+    assert!(message.starts_with("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."), "{message}");
+}
+
+#[tokio::test]
+async fn pods_for_other_schedulers_are_left_alone() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let mut other = pod("other", json!({}), json!({}));
+    other.spec.as_mut().unwrap().scheduler_name = Some("someone-else".into());
+    create(&pods, other).await;
+    // A pod of ours created after it is scheduled: the scheduler has seen
+    // both by then.
+    create(&pods, pod("ours", json!({}), json!({}))).await;
+    node_of(&pods, "ours").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let p = pods.get("other").await.unwrap();
+    assert!(p.spec.unwrap().node_name.is_none());
+    assert!(p.status.and_then(|s| s.conditions).unwrap_or_default().iter().all(|c| c.type_ != "PodScheduled"));
+}
+
+#[tokio::test]
+async fn a_hundred_pods_on_ten_nodes_never_overcommit() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let _nodes = world.add_nodes(rudder_sandbox::sim::SimConfig {
+        count: 10,
+        prefix: "small".into(),
+        cpu: "2".into(),
+        memory: "4Gi".into(),
+        zones: vec!["zone-small".into()],
+        ..sim_config()
+    });
+    // 100 pods of 300m on 10 nodes of 2 CPU: 60 fit (6 per node), 40 do not.
+    let small = json!({"nodeSelector": {"topology.kubernetes.io/zone": "zone-small"},
+        "containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "300m", "memory": "100Mi"}}}]});
+    eventually(30, "the ten small nodes", || async {
+        let nodes = Api::<Node>::all(world.client.clone())
+            .list(&ListParams::default().labels("topology.kubernetes.io/zone=zone-small"))
+            .await
+            .ok()?;
+        (nodes.items.len() == 10).then_some(())
+    })
+    .await;
+    for i in 0..100 {
+        create(&pods, pod(&format!("p-{i:03}"), json!({"app": "many"}), small.clone())).await;
+    }
+    let list = eventually(120, "60 placed and 40 reported unschedulable", || async {
+        let list = pods.list(&ListParams::default()).await.ok()?;
+        let placed = list.items.iter().filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.is_some())).count();
+        let reported = list
+            .items
+            .iter()
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|cs| cs.iter().any(|c| c.reason.as_deref() == Some("Unschedulable")))
+            })
+            .count();
+        (placed == 60 && reported == 40).then_some(list)
+    })
+    .await;
+    let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &list.items {
+        if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()) {
+            *per_node.entry(n).or_default() += 1;
+        }
+    }
+    assert_eq!(per_node.len(), 10, "{per_node:?}");
+    assert!(per_node.values().all(|&n| n == 6), "2 CPU hold six 300m pods, never seven: {per_node:?}");
+}
