@@ -216,3 +216,35 @@ async fn naming_a_missing_component_is_an_error() {
     eventually(10, expected, || async { up.err.lock().unwrap().contains(expected).then_some(()) }).await;
     assert!(!up.out().contains("API server"), "nothing was started: {}", up.out());
 }
+
+/// With the real scheduler: `up` gives it both profiles, so a pod that
+/// names no scheduler (`default-scheduler`) and one naming
+/// `rudder-scheduler` are both placed and run on the simulated nodes.
+#[tokio::test]
+async fn up_schedules_ordinary_pods_with_the_real_scheduler() {
+    let scheduler = binary("rudder-scheduler").expect("rudder-scheduler is built");
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&scheduler, bin.path().join("rudder-scheduler")).unwrap();
+    let mut up = Up::start(&["--nodes", "2", "--bin-dir", bin.path().to_str().unwrap(), "--components", "scheduler"]);
+    let kubeconfig = up.line("the export line", |l| l.strip_prefix("export KUBECONFIG=").map(PathBuf::from)).await;
+    up.table("the scheduler ready", |rows| rows.len() == 1 && rows[0][1] == "ready").await;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::default_namespaced(client(&kubeconfig).await);
+    for (name, scheduler) in [("ordinary", None), ("ours", Some("rudder-scheduler"))] {
+        let pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name},
+            "spec": {"schedulerName": scheduler, "containers": [{"name": "c", "image": "nginx"}]}
+        }))
+        .unwrap();
+        pods.create(&Default::default(), &pod).await.expect("pod created");
+    }
+    for name in ["ordinary", "ours"] {
+        eventually(60, &format!("{name} running on a simulated node"), || async {
+            let p = pods.get(name).await.ok()?;
+            let on = p.spec?.node_name?;
+            (on.starts_with("sim-node-") && p.status?.phase.as_deref() == Some("Running")).then_some(())
+        })
+        .await;
+    }
+    up.interrupt();
+    assert!(up.exit().await.success());
+}

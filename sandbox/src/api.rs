@@ -1834,9 +1834,16 @@ fn no_sub(t: &Target, s: &str) -> ApiError {
 
 /// The autoscaling/v1 Scale of a resource with a scale subresource.
 fn to_scale(r: &ResourceType, obj: &Value) -> ApiResult<Value> {
-    let sel: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector> =
-        obj.pointer("/spec/selector").and_then(|s| serde_json::from_value(s.clone()).ok());
-    let selector = Selector::from_label_selector(sel.as_ref()).map(|s| s.to_string()).unwrap_or_default();
+    let selector = if r.kind == "ReplicationController" {
+        // A plain label map.
+        let set: std::collections::BTreeMap<String, String> =
+            obj.pointer("/spec/selector").and_then(|s| serde_json::from_value(s.clone()).ok()).unwrap_or_default();
+        Selector::from_set(&set).to_string()
+    } else {
+        let sel: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector> =
+            obj.pointer("/spec/selector").and_then(|s| serde_json::from_value(s.clone()).ok());
+        Selector::from_label_selector(sel.as_ref()).map(|s| s.to_string()).unwrap_or_default()
+    };
     let m = meta::meta(obj).cloned().unwrap_or_default();
     let mut scale_meta = json!({});
     for k in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
@@ -1844,7 +1851,6 @@ fn to_scale(r: &ResourceType, obj: &Value) -> ApiResult<Value> {
             scale_meta[k] = v.clone();
         }
     }
-    let _ = r;
     Ok(json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",

@@ -198,6 +198,14 @@ pub static RESOURCES: &[ResourceType] = &[
         return_deleted_object: true,
         ..rt("", "v1", "Service", "services", "service")
     },
+    ResourceType {
+        short_names: &["rc"],
+        categories: ALL,
+        subresources: &[Sub::Status, Sub::Scale],
+        generation: true,
+        fields: &["status.replicas"],
+        ..rt("", "v1", "ReplicationController", "replicationcontrollers", "replicationcontroller")
+    },
     ResourceType { short_names: &["ep"], create_on_update: true, ..rt("", "v1", "Endpoints", "endpoints", "endpoints") },
     ResourceType { short_names: &["cm"], ..rt("", "v1", "ConfigMap", "configmaps", "configmap") },
     ResourceType { fields: &["type"], ..rt("", "v1", "Secret", "secrets", "secret") },

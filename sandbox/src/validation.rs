@@ -43,6 +43,7 @@ pub fn validate(group: &str, version: &str, kind: &str, obj: &Value, old: Option
             }
         }
         ("", "PodTemplate") => pod_template(get(obj, "template"), &FieldPath::root("template"), &mut e),
+        ("", "ReplicationController") => replication_controller(obj, &mut e),
         ("", "Namespace") => {}
         ("", "Service") => service(obj, &mut e),
         ("", "ConfigMap") => config_map(obj, &mut e),
@@ -676,6 +677,32 @@ fn replica_set(obj: &Value, e: &mut Errs) {
     template_matching(spec, sel.as_ref(), &path, e);
     restart_always(spec, &path, e);
     no_active_deadline(spec, &path, "ReplicaSet", e);
+}
+
+/// Upstream `ValidateReplicationControllerSpec`: the selector is a plain
+/// label map (defaulted from the template's labels), required and matching
+/// the template.
+fn replication_controller(obj: &Value, e: &mut Errs) {
+    let spec = get(obj, "spec");
+    let path = FieldPath::root("spec");
+    nonnegative(get(spec, "replicas"), &path.child("replicas"), e);
+    nonnegative(get(spec, "minReadySeconds"), &path.child("minReadySeconds"), e);
+    let selector = string_map(get(spec, "selector"));
+    let sel = if selector.is_empty() {
+        e.push(FieldError::required(path.child("selector"), ""));
+        None
+    } else {
+        match Selector::from_set_validated(&selector) {
+            Ok(s) => Some(s),
+            Err(err) => {
+                e.push(FieldError::invalid(path.child("selector"), Rendered(go_string_map(&selector)), err.message().to_string()));
+                None
+            }
+        }
+    };
+    template_matching(spec, sel.as_ref(), &path, e);
+    restart_always(spec, &path, e);
+    no_active_deadline(spec, &path, "ReplicationController", e);
 }
 
 fn deployment(obj: &Value, e: &mut Errs) {

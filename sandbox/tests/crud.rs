@@ -319,3 +319,23 @@ async fn a_manual_job_selector_is_required_and_must_match() {
     assert_eq!(st.code, 422);
     assert!(st.message.contains("`selector` does not match template `labels`"), "{}", st.message);
 }
+
+/// ReplicationControllers are served (the scheduler watches them), their
+/// selector defaulted from the template and checked against it; the scale
+/// subresource renders the label map.
+#[tokio::test]
+async fn replication_controllers() {
+    let (_s, c) = start().await;
+    let rcs: Api<k8s_openapi::api::core::v1::ReplicationController> = Api::default_namespaced(c.clone());
+    let template = json!({"metadata": {"labels": {"app": "old"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+    let rc = serde_json::from_value(json!({"metadata": {"name": "old"}, "spec": {"replicas": 2, "template": template}})).unwrap();
+    let created = rcs.create(&PostParams::default(), &rc).await.expect("created");
+    assert_eq!(created.spec.unwrap().selector.unwrap(), [("app".to_string(), "old".to_string())].into_iter().collect());
+    let scale = rcs.get_scale("old").await.expect("scale");
+    assert_eq!(scale.status.unwrap().selector.as_deref(), Some("app=old"));
+    let bad =
+        serde_json::from_value(json!({"metadata": {"name": "bad"}, "spec": {"selector": {"app": "other"}, "template": template}})).unwrap();
+    let st = status(rcs.create(&PostParams::default(), &bad).await.expect_err("mismatch"));
+    assert_eq!(st.code, 422);
+    assert!(st.message.contains("`selector` does not match template `labels`"), "{}", st.message);
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
-use crate::framework::{NodeInfo, PodInfo, Snapshot};
+use crate::framework::{NodeInfo, PodInfo, Snapshot, WorkloadSelector};
 
 struct PodState {
     node: String,
@@ -23,6 +23,8 @@ pub struct Cache {
     nodes: BTreeMap<String, Arc<NodeInfo>>,
     pods: HashMap<String, PodState>,
     namespaces: HashMap<String, BTreeMap<String, String>>,
+    /// Services, ReplicationControllers, ReplicaSets, StatefulSets by (kind, namespace, name).
+    workloads: BTreeMap<(String, String, String), WorkloadSelector>,
     generation: u64,
 }
 
@@ -145,13 +147,33 @@ impl Cache {
         self.namespaces.remove(name);
     }
 
+    /// A Service's, ReplicationController's, ReplicaSet's or StatefulSet's
+    /// selector (for PodTopologySpread's default constraints); `None`
+    /// forgets it (deleted, or it selects nothing).
+    pub fn set_workload(&mut self, kind: &str, namespace: &str, name: &str, selector: Option<WorkloadSelector>) {
+        let key = (kind.to_string(), namespace.to_string(), name.to_string());
+        match selector {
+            Some(s) => {
+                self.workloads.insert(key, s);
+            }
+            None => {
+                self.workloads.remove(&key);
+            }
+        }
+    }
+
+    /// Forgets workloads of `kind` whose (namespace, name) `keep` rejects.
+    pub fn retain_workloads(&mut self, kind: &str, keep: impl Fn(&str, &str) -> bool) {
+        self.workloads.retain(|(k, ns, n), _| k != kind || keep(ns, n));
+    }
+
     /// The nodes (that exist) as of now, cheap to take: the node infos are
     /// shared until the cache changes them.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             nodes: self.nodes.values().filter(|n| n.node.is_some()).cloned().collect(),
             namespace_labels: self.namespaces.clone(),
-            ..Default::default()
+            workload_selectors: self.workloads.values().cloned().collect(),
         }
     }
 

@@ -9,18 +9,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use rudder_common::events::{EventType, Recorder, object_reference};
 use rudder_common::runtime::{Context, chain};
+use rudder_common::selector::Selector;
 use serde_json::json;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::cache::Cache;
-use crate::framework::PodInfo;
+use crate::framework::{PodInfo, WorkloadSelector};
 use crate::metrics::Metrics;
 use crate::queue::{Queue, QueuedPod, Where};
 use crate::schedule::{Outcome, Profile, Timings, schedule_pod_timed};
@@ -64,6 +66,9 @@ fn finished(pod: &Pod) -> bool {
     matches!(pod.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"))
 }
 
+/// How many watches must list once before the scheduler reports synced.
+const WATCHES: usize = 7;
+
 /// Plugins whose rejections a change of pods on nodes may lift.
 const POD_SENSITIVE: [&str; 2] = ["InterPodAffinity", "PodTopologySpread"];
 
@@ -82,13 +87,13 @@ pub async fn run(ctx: Context, profiles: Vec<Profile>, backoff: (Duration, Durat
         client: ctx.client.clone(),
     });
     let synced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    // Synced once pods, nodes and namespaces have each been listed once.
+    // Synced once every watch has listed once.
     let mark_synced = || {
         let health = ctx.health.clone();
         let synced = synced.clone();
         let mut first = true;
         move || {
-            if std::mem::take(&mut first) && synced.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == 3 {
+            if std::mem::take(&mut first) && synced.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == WATCHES {
                 health.set_synced(true);
             }
         }
@@ -97,6 +102,18 @@ pub async fn run(ctx: Context, profiles: Vec<Profile>, backoff: (Duration, Durat
         tokio::spawn(watch_pods(shared.clone(), mark_synced())),
         tokio::spawn(watch_nodes(shared.clone(), mark_synced())),
         tokio::spawn(watch_namespaces(shared.clone(), mark_synced())),
+        tokio::spawn(watch_workloads::<Service>(shared.clone(), mark_synced(), |s| {
+            s.spec.as_ref().and_then(|sp| sp.selector.as_ref()).filter(|m| !m.is_empty()).map(Selector::from_set)
+        })),
+        tokio::spawn(watch_workloads::<ReplicationController>(shared.clone(), mark_synced(), |rc| {
+            rc.spec.as_ref().and_then(|sp| sp.selector.as_ref()).filter(|m| !m.is_empty()).map(Selector::from_set)
+        })),
+        tokio::spawn(watch_workloads::<ReplicaSet>(shared.clone(), mark_synced(), |rs| {
+            rs.spec.as_ref().and_then(|sp| Selector::from_label_selector(Some(&sp.selector)).ok())
+        })),
+        tokio::spawn(watch_workloads::<StatefulSet>(shared.clone(), mark_synced(), |ss| {
+            ss.spec.as_ref().and_then(|sp| Selector::from_label_selector(Some(&sp.selector)).ok())
+        })),
     ];
     let stop = ctx.stop.clone();
     let result = tokio::select! {
@@ -283,8 +300,9 @@ async fn follow<K>(
     mut relisted: impl FnMut(HashSet<String>),
     key: impl Fn(&K) -> String,
 ) where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+    K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
 {
+    let kind = K::kind(&());
     let mut seen: Option<HashSet<String>> = None;
     let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
     loop {
@@ -300,7 +318,7 @@ async fn follow<K>(
             Ok(Some(watcher::Event::Apply(obj))) => apply(Arc::new(obj)),
             Ok(Some(watcher::Event::Delete(obj))) => delete(Arc::new(obj)),
             Ok(None) => return,
-            Err(e) => warn!(error = %chain(&e), "watch failed; retrying"),
+            Err(e) => warn!(%kind, error = %chain(&e), "watch failed; retrying"),
         }
     }
 }
@@ -413,6 +431,51 @@ async fn watch_namespaces(shared: Arc<Shared>, mut synced: impl FnMut() + Send +
         move |ns| s2.lock().cache.remove_namespace(ns.metadata.name.as_deref().unwrap_or_default()),
         move |_| synced(),
         |ns| ns.metadata.name.clone().unwrap_or_default(),
+    )
+    .await;
+}
+
+/// Keeps the selectors of one kind of workload (for PodTopologySpread's
+/// system default constraints) in the cache.
+async fn watch_workloads<K>(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'static, selector: fn(&K) -> Option<Selector>)
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let api: Api<K> = Api::all(shared.client.clone());
+    let kind = K::kind(&()).to_string();
+    let (s1, s2, s3) = (shared.clone(), shared.clone(), shared.clone());
+    let (k1, k2, k3) = (kind.clone(), kind.clone(), kind);
+    let id = |o: &K| (o.meta().namespace.clone().unwrap_or_default(), o.meta().name.clone().unwrap_or_default());
+    follow(
+        api,
+        move |o| {
+            let (namespace, name) = id(&o);
+            let sel = selector(&o).map(|selector| WorkloadSelector {
+                kind: k1.clone(),
+                namespace: namespace.clone(),
+                name: name.clone(),
+                selector,
+            });
+            s1.lock().cache.set_workload(&k1, &namespace, &name, sel);
+        },
+        move |o| {
+            let (namespace, name) = id(&o);
+            s2.lock().cache.set_workload(&k2, &namespace, &name, None);
+        },
+        move |present| {
+            s3.lock().cache.retain_workloads(&k3, |ns, n| present.contains(&format!("{ns}/{n}")));
+            synced();
+        },
+        move |o| {
+            let (ns, n) = id(o);
+            format!("{ns}/{n}")
+        },
     )
     .await;
 }
