@@ -3,6 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p rudder-bench -- sandbox-objects --pods 10000
+//! cargo run --release -p rudder-bench -- sim-nodes --nodes 100 --pods 10000
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
@@ -15,6 +16,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+mod sim_nodes;
 
 #[derive(Parser)]
 #[command(name = "rudder-bench", about = "Rudder's benchmarks: they print figures, they assert no timings")]
@@ -36,6 +39,26 @@ enum Command {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
+    /// The node simulator (`rudder_sandbox::sim`, in this process) against
+    /// the sandbox (in a child process): N nodes, then P pods bound to them
+    /// round-robin; prints pods/s until all are Running and Ready and until
+    /// all are gone after a graceful delete, the CPU time spent, and whether
+    /// the nodes kept heart-beating on time meanwhile.
+    SimNodes {
+        #[arg(long, default_value_t = 100)]
+        nodes: usize,
+        #[arg(long, default_value_t = 10_000)]
+        pods: usize,
+        /// Creates (and deletes) in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// The nodes' heartbeat and Lease renewal period (the kubelet's: 10s).
+        #[arg(long, default_value = "10s", value_parser = rudder_common::flags::parse_duration)]
+        heartbeat: Duration,
+        /// Worker threads of the simulator's runtime.
+        #[arg(long, default_value_t = 2)]
+        sim_threads: usize,
+    },
     /// Rudder's client-side rate limiter (`--kube-api-qps`, `--kube-api-burst`):
     /// a burst of N requests at once against the sandbox; prints the client
     /// time it took and what `rest_client_rate_limiter_duration_seconds`
@@ -56,8 +79,19 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve) {
+        // The simulator's warnings (sim-nodes), if any. Not for the sandbox
+        // child, whose connections are cut when it is stopped.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let result = match cli.command {
         Command::SandboxObjects { pods, concurrency } => sandbox_objects(pods, concurrency).await.map(|r| print!("{r}")),
+        Command::SimNodes { nodes, pods, concurrency, heartbeat, sim_threads } => {
+            sim_nodes::run(sim_nodes::Params { nodes, pods, concurrency, heartbeat, sim_threads }).await.map(|r| print!("{r}"))
+        }
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,
     };
@@ -132,29 +166,64 @@ fn pod(i: usize) -> Pod {
     .unwrap_or_default()
 }
 
-/// Runs the benchmark against a sandbox in a child process (this binary's
-/// hidden `serve` command), so the RSS measured is the server's alone.
-async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Report> {
-    let exe = std::env::current_exe().context("cannot find this binary")?;
-    let mut child = tokio::process::Command::new(exe)
-        .arg("serve")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start the sandbox child")?;
-    let pid = child.id().context("the sandbox child has no pid")?;
-    let mut out = BufReader::new(child.stdout.take().context("no stdout")?);
-    let mut url = String::new();
-    tokio::time::timeout(Duration::from_secs(30), out.read_line(&mut url)).await.context("the sandbox did not start")??;
-    let url = url.trim();
-    if !url.starts_with("http://") {
-        bail!("the sandbox child printed {url:?}, not its URL");
+/// A sandbox served by a child process (this binary's hidden `serve`
+/// command), so that its CPU time and RSS are its own.
+pub(crate) struct SandboxChild {
+    child: tokio::process::Child,
+    pub(crate) pid: u32,
+    url: String,
+    /// Kept open: the child's stdout after the URL.
+    _out: BufReader<tokio::process::ChildStdout>,
+}
+
+impl SandboxChild {
+    pub(crate) async fn start() -> anyhow::Result<SandboxChild> {
+        let exe = std::env::current_exe().context("cannot find this binary")?;
+        let mut child = tokio::process::Command::new(exe)
+            .arg("serve")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start the sandbox child")?;
+        let pid = child.id().context("the sandbox child has no pid")?;
+        let mut out = BufReader::new(child.stdout.take().context("no stdout")?);
+        let mut url = String::new();
+        tokio::time::timeout(Duration::from_secs(30), out.read_line(&mut url)).await.context("the sandbox did not start")??;
+        let url = url.trim().to_string();
+        if !url.starts_with("http://") {
+            bail!("the sandbox child printed {url:?}, not its URL");
+        }
+        Ok(SandboxChild { child, pid, url, _out: out })
     }
-    let mut cfg = kube::Config::new(url.parse()?);
-    cfg.default_namespace = "default".into();
-    let client = kube::Client::try_from(cfg)?;
-    let api: Api<Pod> = Api::namespaced(client, "default");
+
+    /// A client configuration for it, default namespace `default`.
+    pub(crate) fn config(&self) -> anyhow::Result<kube::Config> {
+        let mut cfg = kube::Config::new(self.url.parse()?);
+        cfg.default_namespace = "default".into();
+        Ok(cfg)
+    }
+
+    pub(crate) fn client(&self) -> anyhow::Result<kube::Client> {
+        Ok(kube::Client::try_from(self.config()?)?)
+    }
+
+    /// Closes its stdin, which stops it; kills it if it does not stop.
+    pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
+        drop(self.child.stdin.take());
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.is_err() {
+            self.child.kill().await.context("cannot stop the sandbox child")?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the benchmark against a sandbox in a child process, so the RSS
+/// measured is the server's alone.
+async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Report> {
+    let sandbox = SandboxChild::start().await?;
+    let pid = sandbox.pid;
+    let api: Api<Pod> = Api::namespaced(sandbox.client()?, "default");
 
     let start = Instant::now();
     futures::stream::iter(0..pods)
@@ -201,10 +270,7 @@ async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Repo
 
     let peak_rss_kib = proc_status_kib(pid, "VmHWM:");
     let rss_kib = proc_status_kib(pid, "VmRSS:");
-    drop(child.stdin.take());
-    if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
-        child.kill().await.context("cannot stop the sandbox child")?;
-    }
+    sandbox.stop().await?;
     Ok(Report { pods, create, list, listed, paged, paged_listed, watch, watched, peak_rss_kib, rss_kib })
 }
 

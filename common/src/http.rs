@@ -115,102 +115,24 @@ pub async fn serve_health(listener: tokio::net::TcpListener, health: Arc<Health>
     warp::serve(warp::get().and(healthz.or(readyz))).incoming(listener).graceful(shutdown).run().await;
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed
+/// when this is called, not when the future is first polled, so a signal
+/// that arrives before the caller awaits is not lost (nor fatal).
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate()).ok();
+    let int = signal(SignalKind::interrupt()).ok();
+    async move {
+        match (term, int) {
+            (Some(mut term), Some(mut int)) => {
                 tokio::select! {
-                    _ = ctrl_c => {}
                     _ = term.recv() => {}
+                    _ = int.recv() => {}
                 }
             }
-            Err(_) => {
-                let _ = ctrl_c.await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use prometheus_client::metrics::counter::Counter;
-    use prometheus_client::metrics::family::Family;
-
-    fn registry() -> Registry {
-        let mut r = Registry::default();
-        let adds: Family<Vec<(String, String)>, Counter> = Family::default();
-        adds.get_or_create(&vec![("name".into(), "replicaset".into())]).inc_by(3);
-        r.register("workqueue_adds", "Total number of adds handled by workqueue", adds);
-        r
-    }
-
-    #[test]
-    fn metrics_in_both_formats() {
-        let r = registry();
-        let (text, ct) = render_metrics(&r, Some("text/plain;version=0.0.4")).unwrap();
-        assert_eq!(ct, PROMETHEUS_TEXT);
-        assert!(text.contains("# TYPE workqueue_adds counter\n"), "{text}");
-        assert!(text.contains("workqueue_adds_total{name=\"replicaset\"} 3\n"), "{text}");
-        assert!(!text.contains("# EOF"));
-        let (om, ct) = render_metrics(&r, Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5")).unwrap();
-        assert_eq!(ct, OPENMETRICS);
-        assert!(om.ends_with("# EOF\n"), "{om}");
-    }
-
-    #[test]
-    fn readiness_needs_synced_caches_and_a_healthy_election() {
-        let h = Health::new();
-        assert_eq!(h.readiness(), Err("informer caches have not synced"));
-        h.set_synced(true);
-        assert_eq!(h.readiness(), Ok(()));
-        h.set_election_ok(false);
-        assert_eq!(h.readiness(), Err("leader election is not healthy"));
-    }
-
-    #[test]
-    fn a_healthy_standby_is_ready_without_caches() {
-        let h = Health::new();
-        h.set_standby(true);
-        assert_eq!(h.readiness(), Ok(()));
-        h.set_election_ok(false);
-        assert_eq!(h.readiness(), Err("leader election is not healthy"));
-        h.set_election_ok(true);
-        h.set_standby(false);
-        assert_eq!(h.readiness(), Err("informer caches have not synced"));
-    }
-
-    #[tokio::test]
-    async fn endpoints_answer_over_http() {
-        let health = Health::new();
-        let l = bind("127.0.0.1:0".parse().unwrap(), "health probes").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_health(l, health.clone(), async move {
-            let _ = stopped.await;
-        }));
-        let get = |path: &'static str| async move {
-            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
-            let mut out = String::new();
-            s.read_to_string(&mut out).await.unwrap();
-            out
-        };
-        assert!(get("/healthz").await.starts_with("HTTP/1.1 200"));
-        let r = get("/readyz").await;
-        assert!(r.starts_with("HTTP/1.1 503") && r.ends_with("informer caches have not synced"), "{r}");
-        health.set_synced(true);
-        assert!(get("/readyz").await.starts_with("HTTP/1.1 200"));
-        assert!(get("/nope").await.starts_with("HTTP/1.1 404"));
-        let _ = stop.send(());
-        server.await.unwrap();
     }
 }

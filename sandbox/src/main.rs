@@ -134,7 +134,11 @@ async fn main() {
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
-        eprintln!("rudder-sandbox: {e:#}");
+        // An API error is its Status message, as kubectl prints it.
+        match e.downcast_ref::<kube::Error>() {
+            Some(kube::Error::Api(status)) => eprintln!("rudder-sandbox: {}", status.message),
+            _ => eprintln!("rudder-sandbox: {e:#}"),
+        }
         std::process::exit(1);
     }
 }
@@ -145,15 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let client = client_for(kubeconfig).await?;
             let cfg =
                 rudder_sandbox::sim::SimConfig { count, prefix, cpu, memory, pods, zones, taints: taint, heartbeat, grace: grace_period };
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                let _ = tx.send(());
-            });
-            rudder_sandbox::sim::run(client, cfg, async move {
-                let _ = rx.await;
-            })
-            .await
+            rudder_sandbox::sim::run(client, cfg, shutdown_signal()).await
         }
         Command::Up { port, nodes, components, bin_dir, dir, kubeconfig_out } => {
             let cfg = rudder_sandbox::up::UpConfig {
@@ -180,6 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if watch_history == 0 {
                 anyhow::bail!("--watch-history must be at least 1");
             }
+            let signal = shutdown_signal();
             let cfg = rudder_sandbox::Config { port, history: watch_history, ..Default::default() };
             let sandbox = rudder_sandbox::Sandbox::start_with(cfg).await?;
             println!("rudder-sandbox apiserver listening on {}", sandbox.url());
@@ -191,7 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 print!("{}", sandbox.kubeconfig());
             }
-            shutdown_signal().await;
+            signal.await;
             println!("rudder-sandbox: stopping");
             sandbox.stop().await;
             Ok(())

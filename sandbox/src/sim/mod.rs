@@ -26,7 +26,7 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use serde_json::json;
@@ -83,6 +83,10 @@ impl SimConfig {
     }
 }
 
+/// Pod updates in flight at once. Bounded so that a flood of pods keeps a
+/// short queue in front of the heartbeats, which share the client.
+const RECONCILE_CONCURRENCY: u16 = 32;
+
 fn ignore_conflict<T>(r: Result<T, kube::Error>) -> Result<(), kube::Error> {
     match r {
         Ok(_) => Ok(()),
@@ -111,7 +115,10 @@ pub async fn run(client: Client, cfg: SimConfig, stop: impl Future<Output = ()> 
         heartbeat: cfg.heartbeat,
     });
     let beats = tokio::spawn(heartbeats(client.clone(), shapes, cfg.clone(), state.clone()));
-    Controller::new(Api::<Pod>::all(client), watcher::Config::default())
+    // Only bound pods concern a kubelet: pending pods (all of them, until a
+    // scheduler binds them) are not even sent.
+    Controller::new(Api::<Pod>::all(client), watcher::Config::default().fields("spec.nodeName!="))
+        .with_config(controller::Config::default().concurrency(RECONCILE_CONCURRENCY))
         .graceful_shutdown_on(stop)
         .run(reconcile, error_policy, state)
         .for_each(|_| async {})
@@ -131,39 +138,72 @@ struct Sim {
     heartbeat: Duration,
 }
 
-/// Every heartbeat: each running node renews its Lease and reports its
-/// status; a stopped one is silent, and turns Unknown after the grace period.
+/// Every node heart-beats on its own, as separate kubelets would: a slow
+/// answer for one node (or a flood of pod updates) never delays the others.
+/// The first beat is at once; after it the nodes are spread over the period.
 async fn heartbeats(client: Client, shapes: Vec<Shape>, cfg: SimConfig, sim: Arc<Sim>) {
+    let n = shapes.len().max(1) as u32;
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in shapes {
+        let offset = cfg.heartbeat.saturating_mul(s.index as u32 % n + 1) / n;
+        tasks.spawn(node_heartbeats(client.clone(), s, cfg.clone(), sim.clone(), offset));
+    }
+    // The tasks run until this future is dropped (which aborts them).
+    while tasks.join_next().await.is_some() {}
+}
+
+/// One node: each period it renews its Lease and reports its status; a
+/// stopped node is silent, and turns Unknown after the grace period.
+async fn node_heartbeats(client: Client, s: Shape, cfg: SimConfig, sim: Arc<Sim>, offset: Duration) {
     let nodes: Api<Node> = Api::all(client.clone());
     let leases: Api<Lease> = Api::namespaced(client, "kube-node-lease");
-    let mut last_beat: HashMap<String, Timestamp> = HashMap::new();
-    let mut tick = tokio::time::interval(cfg.heartbeat);
+    let grace = jiff::SignedDuration::try_from(cfg.grace).unwrap_or_default();
+    let mut last_beat: Option<Timestamp> = None;
+    let mut first = true;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, cfg.heartbeat.max(Duration::from_millis(1)));
+    // A late beat does not make the next ones come in a burst.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
-        for s in &shapes {
-            let now = Timestamp::now();
-            let Ok(current) = nodes.get(&s.name).await else { continue };
-            let stopped = current.metadata.annotations.as_ref().and_then(|a| a.get(node::STOPPED_ANNOTATION)).is_some_and(|v| v == "true");
-            sim.stopped.lock().unwrap_or_else(|p| p.into_inner()).retain(|n| n != &s.name || stopped);
-            if stopped {
-                sim.stopped.lock().unwrap_or_else(|p| p.into_inner()).insert(s.name.clone());
-                let silent_since = *last_beat.entry(s.name.clone()).or_insert(now);
-                let grace = jiff::SignedDuration::try_from(cfg.grace).unwrap_or_default();
-                if now.duration_since(silent_since) >= grace
-                    && let Err(e) = mark_unreachable(&nodes, &current, now).await
-                {
-                    warn!(node = %s.name, error = %e, "cannot mark the node unreachable");
-                }
+        if !std::mem::take(&mut first) {
+            tick.tick().await;
+        }
+        let now = Timestamp::now();
+        let current = match nodes.get(&s.name).await {
+            Ok(n) => n,
+            // Deleted: nothing to report on.
+            Err(kube::Error::Api(e)) if e.code == 404 => continue,
+            Err(e) => {
+                warn!(node = %s.name, error = %e, "heartbeat: cannot read the node");
                 continue;
             }
-            last_beat.insert(s.name.clone(), now);
-            if let Err(e) = beat(&nodes, &leases, s, &current, now).await {
-                warn!(node = %s.name, error = %e, "heartbeat failed");
+        };
+        let stopped = current.metadata.annotations.as_ref().and_then(|a| a.get(node::STOPPED_ANNOTATION)).is_some_and(|v| v == "true");
+        {
+            let mut set = sim.stopped.lock().unwrap_or_else(|p| p.into_inner());
+            if stopped {
+                set.insert(s.name.clone());
+            } else {
+                set.remove(&s.name);
             }
+        }
+        if stopped {
+            let silent_since = *last_beat.get_or_insert(now);
+            if now.duration_since(silent_since) >= grace
+                && let Err(e) = mark_unreachable(&nodes, &current, now).await
+            {
+                warn!(node = %s.name, error = %e, "cannot mark the node unreachable");
+            }
+            continue;
+        }
+        last_beat = Some(now);
+        if let Err(e) = beat(&nodes, &leases, &s, &current, now).await {
+            warn!(node = %s.name, error = %e, "heartbeat failed");
         }
     }
 }
 
+/// Renews the node's Lease (one merge patch; created when missing) and
+/// reports its status, removing the unreachable taints if it has them.
 async fn beat(nodes: &Api<Node>, leases: &Api<Lease>, s: &Shape, current: &Node, now: Timestamp) -> Result<(), kube::Error> {
     let spec = LeaseSpec {
         holder_identity: Some(s.name.clone()),
@@ -171,15 +211,13 @@ async fn beat(nodes: &Api<Node>, leases: &Api<Lease>, s: &Shape, current: &Node,
         renew_time: Some(MicroTime(now)),
         ..Default::default()
     };
-    match leases.get_opt(&s.name).await? {
-        Some(mut lease) => {
-            lease.spec = Some(spec);
-            ignore_conflict(leases.replace(&s.name, &PostParams::default(), &lease).await)?;
-        }
-        None => {
+    match leases.patch(&s.name, &PatchParams::default(), &Patch::Merge(json!({ "spec": spec }))).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(e)) if e.code == 404 => {
             let lease = Lease { metadata: ObjectMeta { name: Some(s.name.clone()), ..Default::default() }, spec: Some(spec) };
             ignore_conflict(leases.create(&PostParams::default(), &lease).await)?;
         }
+        Err(e) => return Err(e),
     }
     let status = node::healthy_status(s, current.status.as_ref(), now);
     nodes.patch_status(&s.name, &PatchParams::default(), &Patch::Merge(json!({ "status": status }))).await?;
@@ -227,7 +265,13 @@ async fn reconcile(p: Arc<Pod>, sim: Arc<Sim>) -> Result<Action, kube::Error> {
         pod::Step::Nothing => {}
         pod::Step::Status(status) => {
             let patch = json!({ "metadata": { "uid": uid }, "status": status });
-            match api.patch_status(&name, &PatchParams::default(), &Patch::Merge(patch)).await {
+            let req = kube::core::Request::new(api.resource_url()).patch_subresource(
+                "status",
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(patch),
+            );
+            match send(&sim.client, req).await {
                 Ok(_) => {}
                 Err(kube::Error::Api(s)) if s.code == 404 || s.code == 422 => return Ok(Action::await_change()),
                 Err(e) => return Err(e),
@@ -239,7 +283,7 @@ async fn reconcile(p: Arc<Pod>, sim: Arc<Sim>) -> Result<Action, kube::Error> {
                 preconditions: Some(Preconditions { uid: Some(uid), resource_version: None }),
                 ..Default::default()
             };
-            match api.delete(&name, &dp).await {
+            match send(&sim.client, kube::core::Request::new(api.resource_url()).delete(&name, &dp)).await {
                 Ok(_) => {}
                 Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => {}
                 Err(e) => return Err(e),
@@ -255,6 +299,13 @@ async fn reconcile(p: Arc<Pod>, sim: Arc<Sim>) -> Result<Action, kube::Error> {
     })
 }
 
+/// Sends a write and leaves the answer undecoded: the pod comes back
+/// through the watch anyway, and with thousands of pods decoding every
+/// answer is a good part of the simulator's CPU time.
+async fn send(client: &Client, req: Result<http::Request<Vec<u8>>, kube::core::request::Error>) -> Result<(), kube::Error> {
+    client.request_text(req.map_err(kube::Error::BuildRequest)?).await.map(|_| ())
+}
+
 fn error_policy(p: Arc<Pod>, e: &kube::Error, _sim: Arc<Sim>) -> Action {
     warn!(pod = %p.metadata.name.as_deref().unwrap_or_default(), error = %e, "simulated kubelet: cannot update the pod");
     Action::requeue(Duration::from_secs(1))
@@ -268,12 +319,21 @@ pub async fn set_stopped(client: Client, name: &str, stopped: bool) -> Result<()
 }
 
 /// Adds a taint to a node (replacing one with the same key and effect).
+/// The write is conditional on the node read, so that a concurrent change
+/// to the taints is not lost; a conflict (a heartbeat's status update is
+/// enough to cause one) is retried with the node read again.
 pub async fn taint(client: Client, name: &str, taint: Taint) -> Result<(), kube::Error> {
     let nodes: Api<Node> = Api::all(client);
-    let n = nodes.get(name).await?;
-    let mut taints: Vec<Taint> = n.spec.and_then(|s| s.taints).unwrap_or_default();
-    taints.retain(|t| !(t.key == taint.key && t.effect == taint.effect));
-    taints.push(taint);
-    let patch = json!({ "metadata": { "resourceVersion": n.metadata.resource_version }, "spec": { "taints": taints } });
-    nodes.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await.map(|_| ())
+    let mut attempt = 0;
+    loop {
+        let n = nodes.get(name).await?;
+        let mut taints: Vec<Taint> = n.spec.and_then(|s| s.taints).unwrap_or_default();
+        taints.retain(|t| !(t.key == taint.key && t.effect == taint.effect));
+        taints.push(taint.clone());
+        let patch = json!({ "metadata": { "resourceVersion": n.metadata.resource_version }, "spec": { "taints": taints } });
+        match nodes.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await {
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < 10 => attempt += 1,
+            r => return r.map(|_| ()),
+        }
+    }
 }
