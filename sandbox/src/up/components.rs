@@ -119,7 +119,9 @@ pub fn not_found(names: &[&str], dir: Option<&Path>) -> String {
         Some(dir) => format!("{what} not found in {}", dir.display()),
         None => {
             let exe = std::env::current_exe().map(|e| e.display().to_string()).unwrap_or_else(|_| "this executable".into());
-            format!("{what} not found next to {exe} nor on PATH; build {build} with `cargo build --workspace --bins`")
+            format!(
+                "{what} not found next to {exe} nor on PATH; `cargo build --workspace --bins` builds {build} if this version of Rudder has {build}"
+            )
         }
     }
 }
@@ -179,7 +181,7 @@ mod tests {
         let err = not_found(&["rudder-a", "rudder-b"], None);
         assert!(
             err.starts_with("the Rudder binaries rudder-a, rudder-b were not found next to")
-                && err.ends_with("build them with `cargo build --workspace --bins`"),
+                && err.ends_with("`cargo build --workspace --bins` builds them if this version of Rudder has them"),
             "{err}"
         );
     }
