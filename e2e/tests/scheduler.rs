@@ -105,7 +105,10 @@ async fn required_anti_affinity_puts_one_replica_per_node_and_leaves_the_rest_pe
     nodes.dedup();
     assert_eq!(nodes.len(), 3, "one per node: {nodes:?}");
     let message = unschedulable(&pods, &pending[0]).await;
-    assert!(message.starts_with("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."), "{message}");
+    assert_eq!(
+        message,
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.."
+    );
 }
 
 #[tokio::test]
@@ -227,4 +230,65 @@ async fn a_hundred_pods_on_ten_nodes_never_overcommit() {
     }
     assert_eq!(per_node.len(), 10, "{per_node:?}");
     assert!(per_node.values().all(|&n| n == 6), "2 CPU hold six 300m pods, never seven: {per_node:?}");
+}
+
+#[tokio::test]
+async fn a_high_priority_pod_preempts_a_low_priority_one() {
+    use k8s_openapi::api::scheduling::v1::PriorityClass;
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let classes: Api<PriorityClass> = Api::all(world.client.clone());
+    for (name, value, policy) in [("low", 10, "PreemptLowerPriority"), ("high", 1000, "PreemptLowerPriority"), ("polite", 1000, "Never")] {
+        let pc = serde_json::from_value(json!({"metadata": {"name": format!("{ns}-{name}")}, "value": value, "preemptionPolicy": policy}))
+            .unwrap();
+        classes.create(&PostParams::default(), &pc).await.expect("priority class");
+    }
+    let zone = format!("zone-{ns}");
+    let _nodes = world.add_nodes(rudder_sandbox::sim::SimConfig {
+        count: 1,
+        prefix: format!("{ns}-n"),
+        cpu: "2".into(),
+        zones: vec![zone.clone()],
+        ..sim_config()
+    });
+    let spec = |class: &str, extra: Value| {
+        let mut s = json!({
+            "priorityClassName": format!("{ns}-{class}"),
+            "terminationGracePeriodSeconds": 1,
+            "nodeSelector": {"topology.kubernetes.io/zone": zone},
+            "containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "1500m"}}}]
+        });
+        if let Value::Object(m) = extra {
+            for (k, v) in m {
+                s[k] = v;
+            }
+        }
+        s
+    };
+    create(&pods, pod("low", json!({}), spec("low", json!({})))).await;
+    let node = node_of(&pods, "low").await;
+    // A pod that may not preempt waits, and says why.
+    create(&pods, pod("polite", json!({}), spec("polite", json!({})))).await;
+    let message = unschedulable(&pods, "polite").await;
+    assert!(message.ends_with("preemption: not eligible due to preemptionPolicy=Never.."), "{message}");
+    assert!(pods.get("low").await.unwrap().metadata.deletion_timestamp.is_none());
+    pods.delete("polite", &Default::default()).await.unwrap();
+
+    create(&pods, pod("high", json!({}), spec("high", json!({})))).await;
+    // The victim is marked, deleted and gone; the preemptor nominated, then placed.
+    eventually(60, "the victim to be marked DisruptionTarget or gone", || async {
+        match pods.get_opt("low").await.ok()? {
+            None => Some(()),
+            Some(p) => p
+                .status?
+                .conditions?
+                .iter()
+                .any(|c| c.type_ == "DisruptionTarget" && c.reason.as_deref() == Some("PreemptionByScheduler"))
+                .then_some(()),
+        }
+    })
+    .await;
+    assert_eq!(node_of(&pods, "high").await, node);
+    eventually(60, "the victim to be gone", || async { pods.get_opt("low").await.ok()?.is_none().then_some(()) }).await;
 }

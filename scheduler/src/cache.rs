@@ -10,6 +10,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::{Node, Pod};
 
 use crate::framework::{NodeInfo, PodInfo, Snapshot, WorkloadSelector};
+use crate::preemption::Pdb;
 
 struct PodState {
     node: String,
@@ -25,6 +26,7 @@ pub struct Cache {
     namespaces: HashMap<String, BTreeMap<String, String>>,
     /// Services, ReplicationControllers, ReplicaSets, StatefulSets by (kind, namespace, name).
     workloads: BTreeMap<(String, String, String), WorkloadSelector>,
+    pdbs: BTreeMap<String, Pdb>,
     generation: u64,
 }
 
@@ -165,6 +167,26 @@ impl Cache {
     /// Forgets workloads of `kind` whose (namespace, name) `keep` rejects.
     pub fn retain_workloads(&mut self, kind: &str, keep: impl Fn(&str, &str) -> bool) {
         self.workloads.retain(|(k, ns, n), _| k != kind || keep(ns, n));
+    }
+
+    /// A PodDisruptionBudget by `namespace/name`; `None` forgets it.
+    pub fn set_pdb(&mut self, key: &str, pdb: Option<Pdb>) {
+        match pdb {
+            Some(p) => {
+                self.pdbs.insert(key.to_string(), p);
+            }
+            None => {
+                self.pdbs.remove(key);
+            }
+        }
+    }
+
+    pub fn retain_pdbs(&mut self, keep: impl Fn(&str) -> bool) {
+        self.pdbs.retain(|k, _| keep(k));
+    }
+
+    pub fn pdbs(&self) -> Vec<Pdb> {
+        self.pdbs.values().cloned().collect()
     }
 
     /// The nodes (that exist) as of now, cheap to take: the node infos are

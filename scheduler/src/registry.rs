@@ -30,5 +30,10 @@ pub fn profile(p: &ResolvedProfile) -> Result<Profile, String> {
             plugin(&spec.name, spec.args.as_ref()).map_err(|e| format!("profile {:?}: plugin {}: {e}", p.scheduler_name, spec.name))?;
         plugins.push(Weighted { plugin, weight: spec.weight, filter: spec.filter, score: spec.score });
     }
-    Ok(Profile { scheduler_name: p.scheduler_name.clone(), plugins, percentage_of_nodes_to_score: p.percentage_of_nodes_to_score })
+    Ok(Profile {
+        scheduler_name: p.scheduler_name.clone(),
+        plugins,
+        percentage_of_nodes_to_score: p.percentage_of_nodes_to_score,
+        preemption: p.preemption,
+    })
 }

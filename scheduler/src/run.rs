@@ -24,6 +24,7 @@ use tracing::{debug, info, warn};
 use crate::cache::Cache;
 use crate::framework::{PodInfo, WorkloadSelector};
 use crate::metrics::Metrics;
+use crate::preemption::{self, Decision, Pdb};
 use crate::queue::{Queue, QueuedPod, Where};
 use crate::schedule::{Outcome, Profile, Timings, schedule_pod_timed};
 
@@ -67,7 +68,7 @@ fn finished(pod: &Pod) -> bool {
 }
 
 /// How many watches must list once before the scheduler reports synced.
-const WATCHES: usize = 7;
+const WATCHES: usize = 8;
 
 /// Plugins whose rejections a change of pods on nodes may lift.
 const POD_SENSITIVE: [&str; 2] = ["InterPodAffinity", "PodTopologySpread"];
@@ -102,6 +103,7 @@ pub async fn run(ctx: Context, profiles: Vec<Profile>, backoff: (Duration, Durat
         tokio::spawn(watch_pods(shared.clone(), mark_synced())),
         tokio::spawn(watch_nodes(shared.clone(), mark_synced())),
         tokio::spawn(watch_namespaces(shared.clone(), mark_synced())),
+        tokio::spawn(watch_pdbs(shared.clone(), mark_synced())),
         tokio::spawn(watch_workloads::<Service>(shared.clone(), mark_synced(), |s| {
             s.spec.as_ref().and_then(|sp| sp.selector.as_ref()).filter(|m| !m.is_empty()).map(Selector::from_set)
         })),
@@ -168,7 +170,7 @@ fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mu
     let snapshot = shared.lock().cache.snapshot();
     let info = PodInfo::new(pod.clone());
     let mut timings = Timings::new();
-    let (outcome, _state) = schedule_pod_timed(profile, &info, &snapshot, start, |n| rng.usize(0..n.max(1)), &mut timings);
+    let (outcome, state) = schedule_pod_timed(profile, &info, &snapshot, start, |n| rng.usize(0..n.max(1)), &mut timings);
     for (point, status, d) in &timings {
         shared.metrics.extension_point(point, status, &profile_name, d.as_secs_f64());
     }
@@ -185,18 +187,39 @@ fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mu
                 bind(&shared, qp, &node, &profile_name, began).await;
             });
         }
-        Outcome::Unschedulable(fit) => {
+        Outcome::Unschedulable(mut fit) => {
+            let mut nomination = Nomination::Keep;
+            if profile.preemption {
+                shared.metrics.preemption_attempts.inc();
+                let pdbs = shared.lock().cache.pdbs();
+                let t = std::time::Instant::now();
+                let decision = preemption::preempt(profile, &state, &info, &snapshot, &fit, &pdbs, |n| rng.usize(0..n.max(1)));
+                shared.metrics.extension_point("PostFilter", "Success", &profile_name, t.elapsed().as_secs_f64());
+                match decision {
+                    Decision::Preempt(c) => {
+                        shared.metrics.preemption_victims.observe(c.victims.len() as f64);
+                        evict(shared, &pod, &c.node, c.victims, &profile_name);
+                        nomination = Nomination::Set(c.node);
+                    }
+                    Decision::NotHelpful { message, clear_nomination } => {
+                        fit.post_filter_msg = Some(format!("preemption: {message}"));
+                        if clear_nomination {
+                            nomination = Nomination::Clear;
+                        }
+                    }
+                }
+            }
             let message = fit.message();
             debug!(pod = %key(&pod), %message, "unschedulable");
             shared.lock().queue.failed(&id, true, fit.rejected_by(), Instant::now());
             shared.metrics.attempt("unschedulable", &profile_name, began.elapsed().as_secs_f64());
-            report_failure(shared, pod, "Unschedulable", message, &profile_name);
+            report_failure(shared, pod, "Unschedulable", message, &profile_name, nomination);
         }
         Outcome::Error(message) => {
             warn!(pod = %key(&pod), %message, "scheduling error");
             shared.lock().queue.failed(&id, false, vec![], Instant::now());
             shared.metrics.attempt("error", &profile_name, began.elapsed().as_secs_f64());
-            report_failure(shared, pod, "SchedulerError", message, &profile_name);
+            report_failure(shared, pod, "SchedulerError", message, &profile_name, Nomination::Keep);
         }
     }
 }
@@ -254,30 +277,59 @@ async fn bind(shared: &Arc<Shared>, qp: QueuedPod, node: &str, profile: &str, be
             }
             let message = format!("Binding rejected: {}", chain(&e));
             warn!(pod = %key(&pod), %node, %message, "binding failed");
-            report_failure(shared, pod, "SchedulerError", message, profile);
+            report_failure(shared, pod, "SchedulerError", message, profile, Nomination::Keep);
         }
     }
 }
 
 /// PodScheduled=False with the reason and message, unless the pod already
 /// says so, and a FailedScheduling event.
-fn report_failure(shared: &Arc<Shared>, pod: Arc<Pod>, reason: &'static str, message: String, profile: &str) {
+/// What to do with `status.nominatedNodeName` along with a failure.
+#[derive(Debug, Clone, PartialEq)]
+enum Nomination {
+    Keep,
+    Set(String),
+    Clear,
+}
+
+/// PodScheduled=False with the reason and message (and the nomination
+/// preemption decided), unless the pod already says so, and a
+/// FailedScheduling event.
+fn report_failure(shared: &Arc<Shared>, pod: Arc<Pod>, reason: &'static str, message: String, profile: &str, nomination: Nomination) {
     if let Some(r) = shared.recorders.get(profile) {
         r.publish(&object_reference(pod.as_ref()), None, EventType::Warning, "FailedScheduling", "Scheduling", &message);
     }
     let current = pod.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled"));
-    if current.is_some_and(|c| c.status == "False" && c.reason.as_deref() == Some(reason) && c.message.as_deref() == Some(message.as_str()))
+    let nominated = pod.status.as_ref().and_then(|s| s.nominated_node_name.clone()).filter(|n| !n.is_empty());
+    let nomination_unchanged = match &nomination {
+        Nomination::Keep => true,
+        Nomination::Set(n) => nominated.as_ref() == Some(n),
+        Nomination::Clear => nominated.is_none(),
+    };
+    if nomination_unchanged
+        && current
+            .is_some_and(|c| c.status == "False" && c.reason.as_deref() == Some(reason) && c.message.as_deref() == Some(message.as_str()))
     {
         return;
     }
+    // The transition time stays when the status does not change (upstream UpdatePodCondition).
+    let since = current
+        .filter(|c| c.status == "False")
+        .and_then(|c| c.last_transition_time.as_ref())
+        .map(|t| t.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
     let client = shared.client.clone();
     tokio::spawn(async move {
         let (ns, name) = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
-        let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let patch = json!({"status": {"conditions": [{
+        let mut patch = json!({"status": {"conditions": [{
             "type": "PodScheduled", "status": "False", "reason": reason, "message": message,
-            "lastProbeTime": null, "lastTransitionTime": now,
+            "lastProbeTime": null, "lastTransitionTime": since,
         }]}});
+        match nomination {
+            Nomination::Keep => {}
+            Nomination::Set(node) => patch["status"]["nominatedNodeName"] = json!(node),
+            Nomination::Clear => patch["status"]["nominatedNodeName"] = serde_json::Value::Null,
+        }
         let api: Api<Pod> = Api::namespaced(client, &ns);
         if let Err(e) = api.patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch)).await
             && !matches!(&e, kube::Error::Api(s) if s.code == 404)
@@ -285,6 +337,45 @@ fn report_failure(shared: &Arc<Shared>, pod: Arc<Pod>, reason: &'static str, mes
             warn!(pod = %format!("{ns}/{name}"), error = %chain(&e), "updating the PodScheduled condition failed");
         }
     });
+}
+
+/// Evicts preemption's victims as upstream does: a DisruptionTarget
+/// condition, then a graceful delete, and a Preempted event.
+fn evict(shared: &Arc<Shared>, preemptor: &Pod, node: &str, victims: Vec<Arc<PodInfo>>, profile: &str) {
+    for v in victims {
+        let victim = v.pod.clone();
+        let (ns, name) = (victim.metadata.namespace.clone().unwrap_or_default(), victim.metadata.name.clone().unwrap_or_default());
+        info!(victim = %format!("{ns}/{name}"), preemptor = %key(preemptor), %node, "preempting");
+        if let Some(r) = shared.recorders.get(profile) {
+            r.publish(
+                &object_reference(victim.as_ref()),
+                Some(&object_reference(preemptor)),
+                EventType::Normal,
+                "Preempted",
+                "Preempting",
+                &format!("Preempted by pod {} on node {node}", preemptor.metadata.uid.as_deref().unwrap_or_default()),
+            );
+        }
+        let scheduler = preemptor.spec.as_ref().and_then(|s| s.scheduler_name.clone()).unwrap_or_else(|| "default-scheduler".into());
+        let client = shared.client.clone();
+        tokio::spawn(async move {
+            let api: Api<Pod> = Api::namespaced(client, &ns);
+            let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let condition = json!({"status": {"conditions": [{
+                "type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler",
+                "message": format!("{scheduler}: preempting to accommodate a higher priority pod"), "lastTransitionTime": now,
+            }]}});
+            let result = match api.patch_status(&name, &PatchParams::default(), &Patch::Strategic(&condition)).await {
+                Ok(_) => api.delete(&name, &Default::default()).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result
+                && !matches!(&e, kube::Error::Api(s) if s.code == 404)
+            {
+                warn!(victim = %format!("{ns}/{name}"), error = %chain(&e), "preempting failed");
+            }
+        });
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -476,6 +567,42 @@ where
             let (ns, n) = id(o);
             format!("{ns}/{n}")
         },
+    )
+    .await;
+}
+
+/// PodDisruptionBudgets, for preemption.
+async fn watch_pdbs(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'static) {
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    let api: Api<PodDisruptionBudget> = Api::all(shared.client.clone());
+    let (s1, s2, s3) = (shared.clone(), shared.clone(), shared.clone());
+    let id = |p: &PodDisruptionBudget| {
+        format!("{}/{}", p.metadata.namespace.as_deref().unwrap_or_default(), p.metadata.name.as_deref().unwrap_or_default())
+    };
+    follow(
+        api,
+        move |p| {
+            let selector = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.selector.as_ref())
+                .and_then(|s| Selector::from_label_selector(Some(s)).ok())
+                .filter(|s| !s.is_empty());
+            let status = p.status.as_ref();
+            let pdb = Pdb {
+                namespace: p.metadata.namespace.clone().unwrap_or_default(),
+                selector,
+                disruptions_allowed: status.and_then(|s| s.disruptions_allowed).unwrap_or(0),
+                disrupted_pods: status.and_then(|s| s.disrupted_pods.as_ref()).map(|m| m.keys().cloned().collect()).unwrap_or_default(),
+            };
+            s1.lock().cache.set_pdb(&id(&p), Some(pdb));
+        },
+        move |p| s2.lock().cache.set_pdb(&id(&p), None),
+        move |present| {
+            s3.lock().cache.retain_pdbs(|k| present.contains(k));
+            synced();
+        },
+        id,
     )
     .await;
 }

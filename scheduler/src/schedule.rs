@@ -36,6 +36,8 @@ pub struct Profile {
     pub plugins: Vec<Weighted>,
     /// 0 = adaptive (upstream's default).
     pub percentage_of_nodes_to_score: u32,
+    /// DefaultPreemption enabled.
+    pub preemption: bool,
 }
 
 /// Why no node fits: per node, the status that rejected it (upstream
@@ -400,6 +402,7 @@ mod tests {
             scheduler_name: "rudder-scheduler".into(),
             plugins: plugins.into_iter().map(|plugin| Weighted { plugin, weight: 1, filter: true, score: true }).collect(),
             percentage_of_nodes_to_score: 0,
+            preemption: true,
         }
     }
 
