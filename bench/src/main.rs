@@ -17,6 +17,7 @@ use kube::Api;
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod scheduler;
 mod sim_nodes;
 
 #[derive(Parser)]
@@ -71,6 +72,23 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         burst: u32,
     },
+    /// rudder-scheduler (the binary next to this one: `cargo build --release
+    /// -p rudder-scheduler`) against N nodes and P pending pods created
+    /// beforehand in the sandbox; prints pods/s until all are bound, the
+    /// scheduler's CPU time and peak RSS.
+    Scheduler {
+        #[arg(long, default_value_t = 1000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 5000)]
+        pods: usize,
+        /// plain, spread (zone topology spread per group) or anti-affinity
+        /// (required, by hostname, per group).
+        #[arg(long, value_enum, default_value = "plain")]
+        shape: scheduler::Shape,
+        /// Pods per group.
+        #[arg(long, default_value_t = 10)]
+        group: usize,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -91,6 +109,9 @@ async fn main() {
         Command::SandboxObjects { pods, concurrency } => sandbox_objects(pods, concurrency).await.map(|r| print!("{r}")),
         Command::SimNodes { nodes, pods, concurrency, heartbeat, sim_threads } => {
             sim_nodes::run(sim_nodes::Params { nodes, pods, concurrency, heartbeat, sim_threads }).await.map(|r| print!("{r}"))
+        }
+        Command::Scheduler { nodes, pods, shape, group } => {
+            scheduler::run(scheduler::Params { nodes, pods, shape, group }).await.map(|r| print!("{r}"))
         }
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,
@@ -195,6 +216,11 @@ impl SandboxChild {
             bail!("the sandbox child printed {url:?}, not its URL");
         }
         Ok(SandboxChild { child, pid, url, _out: out })
+    }
+
+    /// Its URL, `http://127.0.0.1:PORT`.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     /// A client configuration for it, default namespace `default`.
