@@ -114,7 +114,13 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
     let mut scheduler = tokio::process::Command::new(&scheduler_bin)
         .arg("--kubeconfig")
         .arg(&kubeconfig)
-        .args(["--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--kube-api-qps=1000000", "--kube-api-burst=1000000"])
+        .args([
+            "--leader-elect=false",
+            "--metrics-bind-address=0",
+            "--health-probe-bind-address=0",
+            "--kube-api-qps=1000000",
+            "--kube-api-burst=1000000",
+        ])
         .stderr(log)
         .kill_on_drop(true)
         .spawn()
