@@ -196,6 +196,7 @@ impl Cache {
             nodes: self.nodes.values().filter(|n| n.node.is_some()).cloned().collect(),
             namespace_labels: self.namespaces.clone(),
             workload_selectors: self.workloads.values().cloned().collect(),
+            nominated: Default::default(),
         }
     }
 

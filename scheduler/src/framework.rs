@@ -491,6 +491,10 @@ pub struct Snapshot {
     /// spread a pod among the pods these select (upstream
     /// `helper.DefaultSelector`).
     pub workload_selectors: Vec<WorkloadSelector>,
+    /// Pending pods nominated to a node by an earlier preemption, by node:
+    /// filtering counts those of equal or higher priority as already there
+    /// (upstream `RunFilterPluginsWithNominatedPods`).
+    pub nominated: HashMap<String, Vec<Arc<PodInfo>>>,
 }
 
 /// The label selector of one Service, ReplicationController, ReplicaSet or

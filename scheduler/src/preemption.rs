@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::Pod;
 use rudder_common::selector::Selector;
 
 use crate::framework::{Code, CycleState, NodeInfo, PodInfo, Snapshot, Status};
-use crate::schedule::{FitError, Profile, run_filters};
+use crate::schedule::{FitError, Profile, run_filters_with_nominated as run_filters, update_state};
 
 /// Upstream `MinCandidateNodesPercentage` and `MinCandidateNodesAbsolute`.
 const MIN_CANDIDATE_NODES_PERCENTAGE: usize = 10;
@@ -69,20 +69,6 @@ pub fn more_important(a: &Pod, b: &Pod) -> std::cmp::Ordering {
     })
 }
 
-/// Runs PreFilter's RemovePod/AddPod extensions of the filtering plugins.
-fn update_state(profile: &Profile, state: &mut CycleState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, add: bool) -> Status {
-    for w in profile.plugins.iter().filter(|w| w.filter && w.plugin.filters()) {
-        if state.skip_filter.contains(&w.plugin.name()) {
-            continue;
-        }
-        let st = if add { w.plugin.add_pod(state, pod, other, node) } else { w.plugin.remove_pod(state, pod, other, node) };
-        if !st.is_success() {
-            return st;
-        }
-    }
-    Status::success()
-}
-
 /// Splits pods (in order) into those whose eviction would break a
 /// PodDisruptionBudget and the others (upstream `filterPodsWithPDBViolation`).
 fn split_by_pdb(pods: Vec<Arc<PodInfo>>, pdbs: &[Pdb]) -> (Vec<Arc<PodInfo>>, Vec<Arc<PodInfo>>) {
@@ -117,6 +103,7 @@ pub fn select_victims(
     state: &CycleState,
     pod: &PodInfo,
     node: &NodeInfo,
+    snapshot: &Snapshot,
     pdbs: &[Pdb],
 ) -> Result<(Vec<Arc<PodInfo>>, usize), Status> {
     let mut node = node.clone();
@@ -133,7 +120,7 @@ pub fn select_victims(
             return Err(st);
         }
     }
-    let st = run_filters(profile, &state, pod, &node);
+    let st = run_filters(profile, &state, pod, &node, snapshot);
     if !st.is_success() {
         return Err(st);
     }
@@ -148,7 +135,7 @@ pub fn select_victims(
             if !st.is_success() {
                 return Err(st);
             }
-            if !run_filters(profile, &state, pod, &node).is_success() {
+            if !run_filters(profile, &state, pod, &node, snapshot).is_success() {
                 node.remove_pod(p.uid());
                 let st = update_state(profile, &mut state, pod, &p, &node, false);
                 if !st.is_success() {
@@ -247,7 +234,7 @@ pub fn preempt(
     let mut statuses = std::collections::BTreeMap::new();
     for i in 0..potential.len() {
         let node = potential[(offset + i) % potential.len()];
-        match select_victims(profile, state, pod, node, pdbs) {
+        match select_victims(profile, state, pod, node, snapshot, pdbs) {
             Ok((victims, violations)) if !victims.is_empty() => {
                 if violations == 0 {
                     non_violating += 1;

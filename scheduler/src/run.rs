@@ -167,7 +167,14 @@ fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mu
         return;
     };
     let began = std::time::Instant::now();
-    let snapshot = shared.lock().cache.snapshot();
+    let snapshot = {
+        let s = shared.lock();
+        let mut snapshot = s.cache.snapshot();
+        for (node, p) in s.queue.nominated() {
+            snapshot.nominated.entry(node.to_string()).or_default().push(Arc::new(PodInfo::new(p.clone())));
+        }
+        snapshot
+    };
     let info = PodInfo::new(pod.clone());
     let mut timings = Timings::new();
     let (outcome, state) = schedule_pod_timed(profile, &info, &snapshot, start, |n| rng.usize(0..n.max(1)), &mut timings);
@@ -198,6 +205,12 @@ fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mu
                 match decision {
                     Decision::Preempt(c) => {
                         shared.metrics.preemption_victims.observe(c.victims.len() as f64);
+                        // Lower-priority pods nominated there lose their nomination (upstream).
+                        for other in snapshot.nominated.get(&c.node).into_iter().flatten() {
+                            if other.priority() < info.priority() && other.uid() != info.uid() {
+                                clear_nomination(shared, other.pod.clone());
+                            }
+                        }
                         evict(shared, &pod, &c.node, c.victims, &profile_name);
                         nomination = Nomination::Set(c.node);
                     }
@@ -335,6 +348,21 @@ fn report_failure(shared: &Arc<Shared>, pod: Arc<Pod>, reason: &'static str, mes
             && !matches!(&e, kube::Error::Api(s) if s.code == 404)
         {
             warn!(pod = %format!("{ns}/{name}"), error = %chain(&e), "updating the PodScheduled condition failed");
+        }
+    });
+}
+
+/// Removes a pod's `status.nominatedNodeName`.
+fn clear_nomination(shared: &Arc<Shared>, pod: Arc<Pod>) {
+    let client = shared.client.clone();
+    tokio::spawn(async move {
+        let (ns, name) = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+        let patch = json!({"status": {"nominatedNodeName": null}});
+        let api: Api<Pod> = Api::namespaced(client, &ns);
+        if let Err(e) = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await
+            && !matches!(&e, kube::Error::Api(s) if s.code == 404)
+        {
+            warn!(pod = %format!("{ns}/{name}"), error = %chain(&e), "clearing the nominated node failed");
         }
     });
 }

@@ -132,6 +132,52 @@ pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &
     Status::success()
 }
 
+/// Runs PreFilter's RemovePod/AddPod extensions of the filtering plugins
+/// (for preemption's simulation and nominated pods).
+pub fn update_state(profile: &Profile, state: &mut CycleState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, add: bool) -> Status {
+    for w in profile.plugins.iter().filter(|w| w.filters()) {
+        if state.skip_filter.contains(&w.plugin.name()) {
+            continue;
+        }
+        let st = if add { w.plugin.add_pod(state, pod, other, node) } else { w.plugin.remove_pod(state, pod, other, node) };
+        if !st.is_success() {
+            return st;
+        }
+    }
+    Status::success()
+}
+
+/// Upstream `RunFilterPluginsWithNominatedPods`: when pods of equal or
+/// higher priority are nominated to the node, the pod must fit with them
+/// counted as running there, and also without them (a nominated pod may
+/// never arrive, and affinity must not rest on it).
+pub fn run_filters_with_nominated(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &NodeInfo, snapshot: &Snapshot) -> Status {
+    let nominated: Vec<&Arc<PodInfo>> = snapshot
+        .nominated
+        .get(node.name())
+        .into_iter()
+        .flatten()
+        .filter(|p| p.uid() != pod.uid() && p.priority() >= pod.priority())
+        .collect();
+    if nominated.is_empty() {
+        return run_filters(profile, state, pod, node);
+    }
+    let mut with = node.clone();
+    let mut with_state = state.clone();
+    for p in nominated {
+        with.add_pod(p.clone());
+        let st = update_state(profile, &mut with_state, pod, p, &with, true);
+        if !st.is_success() {
+            return st;
+        }
+    }
+    let st = run_filters(profile, &with_state, pod, &with);
+    if !st.is_success() {
+        return st;
+    }
+    run_filters(profile, state, pod, node)
+}
+
 /// PreFilter over all plugins: Err with the first rejection.
 pub fn run_pre_filters(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Result<(), Status> {
     for w in profile.plugins.iter().filter(|w| w.filters()) {
@@ -217,7 +263,7 @@ pub fn schedule_pod_timed(
     // A node nominated by an earlier preemption is tried first.
     let nominated = pod.pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).filter(|s| !s.is_empty());
     if let Some(node) = nominated.and_then(|name| snapshot.node(name)) {
-        let st = run_filters(profile, &state, pod, node);
+        let st = run_filters_with_nominated(profile, &state, pod, node, snapshot);
         if st.is_success() {
             return (Outcome::Scheduled { node: node.name().to_string(), evaluated: 1, feasible: 1 }, state);
         }
@@ -228,7 +274,7 @@ pub fn schedule_pod_timed(
     for i in 0..n {
         let node = &snapshot.nodes[(*start + i) % n];
         evaluated += 1;
-        let st = run_filters(profile, &state, pod, node);
+        let st = run_filters_with_nominated(profile, &state, pod, node, snapshot);
         match st.code {
             Code::Success => {
                 feasible.push(node.clone());
@@ -453,6 +499,30 @@ mod tests {
         );
         let (out, _) = schedule_pod(&prof, &pod(), &snapshot(0), &mut start, |_| 0);
         assert!(matches!(out, Outcome::Error(ref e) if e == NO_NODES), "{out:?}");
+    }
+
+    #[test]
+    fn nominated_pods_of_equal_or_higher_priority_hold_their_room() {
+        use crate::config::default_resolved;
+        let prof = crate::registry::profile(&default_resolved().profiles[0]).unwrap();
+        let node: Node = serde_json::from_value(
+            json!({"metadata": {"name": "n0"}, "status": {"allocatable": {"cpu": "2", "memory": "1Gi", "pods": "10"}}}),
+        )
+        .unwrap();
+        let with_cpu = |name: &str, priority: i32, cpu: &str| {
+            let p: Pod = serde_json::from_value(json!({"metadata": {"name": name, "namespace": "default", "uid": name},
+                "spec": {"priority": priority, "containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": cpu}}}]}}))
+            .unwrap();
+            Arc::new(PodInfo::new(Arc::new(p)))
+        };
+        let mut snap = Snapshot { nodes: vec![Arc::new(NodeInfo::new(Arc::new(node)))], ..Default::default() };
+        snap.nominated.insert("n0".into(), vec![with_cpu("waiting", 10, "1500m")]);
+        let mut start = 0;
+        let (out, _) = schedule_pod(&prof, &with_cpu("lower", 5, "1"), &snap, &mut start, |_| 0);
+        let Outcome::Unschedulable(fit) = out else { panic!("{out:?}") };
+        assert_eq!(fit.message(), "0/1 nodes are available: 1 Insufficient cpu.");
+        let (out, _) = schedule_pod(&prof, &with_cpu("higher", 20, "1"), &snap, &mut start, |_| 0);
+        assert!(matches!(out, Outcome::Scheduled { .. }), "{out:?}");
     }
 
     #[test]
