@@ -227,7 +227,8 @@ async fn up_schedules_ordinary_pods_with_the_real_scheduler() {
     std::os::unix::fs::symlink(&scheduler, bin.path().join("rudder-scheduler")).unwrap();
     let mut up = Up::start(&["--nodes", "2", "--bin-dir", bin.path().to_str().unwrap(), "--components", "scheduler"]);
     let kubeconfig = up.line("the export line", |l| l.strip_prefix("export KUBECONFIG=").map(PathBuf::from)).await;
-    up.table("the scheduler ready", |rows| rows.len() == 1 && rows[0][1] == "ready").await;
+    let rows = up.table("the scheduler ready", |rows| rows.len() == 1 && rows[0][1] == "ready").await;
+    let metrics_url = rows[0][3].clone();
     let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::default_namespaced(client(&kubeconfig).await);
     for (name, scheduler) in [("ordinary", None), ("ours", Some("rudder-scheduler"))] {
         let pod = serde_json::from_value(serde_json::json!({
@@ -244,6 +245,25 @@ async fn up_schedules_ordinary_pods_with_the_real_scheduler() {
             (on.starts_with("sim-node-") && p.status?.phase.as_deref() == Some("Running")).then_some(())
         })
         .await;
+    }
+    // Its metrics carry upstream's names and labels.
+    let body = eventually(30, "both attempts counted", || async {
+        let body = get(&metrics_url).await;
+        (body.contains(r#"scheduler_schedule_attempts_total{result="scheduled",profile="default-scheduler"} 1"#)
+            && body.contains(r#"scheduler_schedule_attempts_total{result="scheduled",profile="rudder-scheduler"} 1"#))
+        .then_some(body)
+    })
+    .await;
+    for family in [
+        "scheduler_scheduling_attempt_duration_seconds_bucket",
+        r#"scheduler_pending_pods{queue="active"} 0"#,
+        r#"extension_point="Filter",status="Success",profile="default-scheduler"}"#,
+        "scheduler_pod_scheduling_attempts_bucket",
+        "scheduler_preemption_attempts_total 0",
+        "leader_election_master_status",
+        "rest_client_requests_total",
+    ] {
+        assert!(body.contains(family), "{family} missing:\n{body}");
     }
     up.interrupt();
     assert!(up.exit().await.success());
