@@ -159,6 +159,24 @@ async fn node_selector_picks_the_node() {
     create(&pods, pod("nowhere", json!({}), json!({"nodeSelector": {"disk": "ssd"}}))).await;
     let message = unschedulable(&pods, "nowhere").await;
     assert!(message.starts_with("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."), "{message}");
+    // The events kubectl describe shows, from the profile's name.
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(world.client.clone(), &ns);
+    let seen = |pod: &'static str, reason: &'static str| {
+        let events = events.clone();
+        async move {
+            let list = events.list(&ListParams::default()).await.ok()?;
+            list.items.into_iter().find(|e| {
+                e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(pod) && e.reason.as_deref() == Some(reason)
+            })
+        }
+    };
+    let scheduled = eventually(30, "a Scheduled event", || seen("picky", "Scheduled")).await;
+    assert_eq!(scheduled.note.as_deref(), Some(format!("Successfully assigned {ns}/picky to {node}").as_str()));
+    assert_eq!(scheduled.reporting_controller.as_deref(), Some("rudder-scheduler"));
+    assert_eq!(scheduled.type_.as_deref(), Some("Normal"));
+    let failed = eventually(30, "a FailedScheduling event", || seen("nowhere", "FailedScheduling")).await;
+    assert_eq!(failed.note.as_deref(), Some(message.as_str()));
+    assert_eq!(failed.type_.as_deref(), Some("Warning"));
 }
 
 #[tokio::test]
