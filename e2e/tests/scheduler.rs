@@ -165,9 +165,9 @@ async fn node_selector_picks_the_node() {
         let events = events.clone();
         async move {
             let list = events.list(&ListParams::default()).await.ok()?;
-            list.items.into_iter().find(|e| {
-                e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(pod) && e.reason.as_deref() == Some(reason)
-            })
+            list.items
+                .into_iter()
+                .find(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(pod) && e.reason.as_deref() == Some(reason))
         }
     };
     let scheduled = eventually(30, "a Scheduled event", || seen("picky", "Scheduled")).await;
