@@ -85,10 +85,16 @@ impl World {
             // Each binary's log goes to <world dir>/<name>.log (see World::log).
             let log = dir.path().join(format!("{name}.log"));
             let endpoints = components::Endpoints { metrics: "127.0.0.1:0".into(), health: "127.0.0.1:0".into() };
-            let child = components::command(&binary(name)?, &kubeconfig, &endpoints, &log)?
-                .arg("--leader-elect=false")
-                .spawn()
-                .with_context(|| format!("starting {name}"))?;
+            let mut cmd = components::command(&binary(name)?, &kubeconfig, &endpoints, &log)?;
+            cmd.arg("--leader-elect=false");
+            if *name == "rudder-scheduler" {
+                // As under `rudder-sandbox up`: both profiles, so that pods
+                // naming no scheduler (default-scheduler) are placed too.
+                let config = dir.path().join("scheduler-config.yaml");
+                std::fs::write(&config, rudder_sandbox::up::SCHEDULER_CONFIG)?;
+                cmd.arg("--config").arg(config);
+            }
+            let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
             children.push(child);
         }
         Ok(World { client, kubeconfig, sandbox: Some(sandbox), dir: Some(dir), _sim: Some(stop), children })

@@ -1,0 +1,417 @@
+//! `rudder-replicaset-controller`: keeps the pods of every ReplicaSet at
+//! `spec.replicas`, as kube-controller-manager's replicaset controller does.
+//! The decisions are in the library; this is the I/O: reflector caches of
+//! ReplicaSets and Pods, expectations fed from the pod watch, adoption and
+//! release, creates in slow-start batches, deletes by upstream's ranking,
+//! status and events.
+
+use std::collections::HashSet;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Parser;
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::Pod;
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, PostParams, Preconditions};
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use rudder_common::controller_ref::{ControllerRefManager, controller_of};
+use rudder_common::events::{EventType, Recorder, object_reference};
+use rudder_common::expectations::ControllerExpectations;
+use rudder_common::flags::{self, CommonArgs, HasCommon};
+use rudder_common::pods::{is_pod_active, is_pod_terminating, pods_to_delete};
+use rudder_common::runtime::{self, Context, chain};
+use rudder_common::selector::Selector;
+use rudder_common::workqueue::{WorkqueueMetrics, key_of};
+use rudder_replicaset::{
+    ManageError, Scale, calculate_status, next_availability_check, pod_from_template, scale, slow_start_batches, status_changed,
+};
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+#[derive(Debug, Parser)]
+#[command(name = "rudder-replicaset-controller", version, about = "Keeps the pods of every ReplicaSet at spec.replicas")]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// ReplicaSets synced at once (a ReplicaSet is never synced twice at once).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrent_replicaset_syncs: u16,
+
+    /// At most this many pod creates or deletes per sync.
+    #[arg(long, value_name = "N", default_value_t = rudder_replicaset::BURST_REPLICAS)]
+    burst_replicas: usize,
+}
+
+impl HasCommon for Args {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+struct State {
+    client: kube::Client,
+    pods: Store<Pod>,
+    expectations: ControllerExpectations,
+    recorder: Recorder,
+    queue: WorkqueueMetrics,
+    burst: usize,
+}
+
+#[derive(Debug)]
+struct SyncError(String);
+
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SyncError {}
+
+fn rs_key(ns: &str, name: &str) -> String {
+    format!("{ns}/{name}")
+}
+
+/// The ReplicaSet controlling a pod, as (namespace, name).
+fn owner_rs(pod: &Pod) -> Option<(String, String)> {
+    let c = controller_of(&pod.metadata)?;
+    (c.kind == "ReplicaSet" && c.api_version.starts_with("apps/")).then(|| (pod.namespace().unwrap_or_default(), c.name.clone()))
+}
+
+fn message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.message.clone(),
+        other => chain(other),
+    }
+}
+
+async fn reconcile(rs: Arc<ReplicaSet>, s: Arc<State>) -> Result<Action, SyncError> {
+    let ns = rs.namespace().unwrap_or_default();
+    let name = rs.name_any();
+    let key = rs_key(&ns, &name);
+    let _work = s.queue.start(&key, Instant::now());
+    let needs_sync = s.expectations.satisfied_expectations(&key);
+    let spec = rs.spec.clone().unwrap_or_default();
+    let selector = match Selector::from_label_selector(Some(&spec.selector)) {
+        Ok(sel) => sel,
+        Err(e) => {
+            warn!(replicaset = %key, error = %e, "invalid selector");
+            return Ok(Action::await_change());
+        }
+    };
+    let now = jiff::Timestamp::now();
+    let in_ns: Vec<Pod> =
+        s.pods.state().into_iter().filter(|p| p.namespace().as_deref() == Some(ns.as_str())).map(|p| (*p).clone()).collect();
+    let terminating = in_ns
+        .iter()
+        .filter(|p| is_pod_terminating(p) && controller_of(&p.metadata).is_some_and(|c| Some(&c.uid) == rs.metadata.uid.as_ref()))
+        .count();
+    let active: Vec<Pod> = in_ns.iter().filter(|p| is_pod_active(p)).cloned().collect();
+    let pods_api: Api<Pod> = Api::namespaced(s.client.clone(), &ns);
+    let rs_api: Api<ReplicaSet> = Api::namespaced(s.client.clone(), &ns);
+    let mut manager =
+        ControllerRefManager::new(pods_api.clone(), rs_api.clone(), rs.as_ref(), selector).map_err(|e| SyncError(e.to_string()))?;
+    let claimed = manager
+        .claim(active.clone())
+        .await
+        .into_result()
+        .map_err(|errs| SyncError(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))?;
+
+    let mut manage_error = None;
+    if needs_sync && rs.metadata.deletion_timestamp.is_none() {
+        manage_error = manage(&rs, &s, &key, &pods_api, &claimed, &active, now).await;
+    }
+    let refs: Vec<&Pod> = claimed.iter().collect();
+    let status = calculate_status(&rs, &refs, terminating, manage_error.as_ref(), now);
+    if status_changed(&rs, &status)
+        && let Err(e) = rudder_common::status::patch_status(&rs_api, rs.as_ref(), rs.status.as_ref(), &status, false).await
+        && !matches!(&e, kube::Error::Api(st) if st.code == 404)
+    {
+        return Err(SyncError(format!("updating the status of {key}: {}", message(&e))));
+    }
+    if let Some(e) = manage_error {
+        return Err(SyncError(e.message));
+    }
+    let ready = status.ready_replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    if ready == spec.replicas.unwrap_or(1)
+        && available != ready
+        && let Some(after) = next_availability_check(&rs, &refs, now)
+    {
+        return Ok(Action::requeue(after));
+    }
+    Ok(Action::await_change())
+}
+
+/// Creates or deletes pods; the error that goes into ReplicaFailure, if any.
+async fn manage(
+    rs: &ReplicaSet,
+    s: &State,
+    key: &str,
+    pods_api: &Api<Pod>,
+    claimed: &[Pod],
+    active: &[Pod],
+    now: jiff::Timestamp,
+) -> Option<ManageError> {
+    let replicas = rs.spec.as_ref().and_then(|sp| sp.replicas).unwrap_or(1);
+    let regarding = object_reference(rs);
+    match scale(claimed.len(), replicas, s.burst) {
+        Scale::None => None,
+        Scale::Create(n) => {
+            let Some(template) = pod_from_template(rs) else {
+                return Some(ManageError { reason: "FailedCreate", message: "the ReplicaSet has no pod template".into() });
+            };
+            s.expectations.expect_creations(key, n as i64);
+            let mut created = 0;
+            let mut failure = None;
+            let pp = PostParams::default();
+            for batch in slow_start_batches(n, 1) {
+                let results = futures::future::join_all((0..batch).map(|_| pods_api.create(&pp, &template))).await;
+                for r in results {
+                    match r {
+                        Ok(pod) => {
+                            created += 1;
+                            s.recorder.publish(
+                                &regarding,
+                                None,
+                                EventType::Normal,
+                                "SuccessfulCreate",
+                                "Create",
+                                &format!("Created pod: {}", pod.name_any()),
+                            );
+                        }
+                        Err(e) => {
+                            let msg = message(&e);
+                            s.recorder.publish(
+                                &regarding,
+                                None,
+                                EventType::Warning,
+                                "FailedCreate",
+                                "Create",
+                                &format!("Error creating: {msg}"),
+                            );
+                            failure.get_or_insert(msg);
+                        }
+                    }
+                }
+                if failure.is_some() {
+                    break;
+                }
+            }
+            // Creations that failed or were skipped will never be observed.
+            for _ in created..n {
+                s.expectations.creation_observed(key);
+            }
+            failure.map(|message| ManageError { reason: "FailedCreate", message })
+        }
+        Scale::Delete(n) => {
+            // Pods of ReplicaSets with the same controller (a Deployment's) count for co-location ranks.
+            let owner = controller_of(&rs.metadata).map(|c| c.uid.clone());
+            let related: Vec<&Pod> = match &owner {
+                Some(_) => active.iter().filter(|p| owner_rs(p).is_some()).collect(),
+                None => claimed.iter().collect(),
+            };
+            let victims = pods_to_delete(claimed.iter().collect::<Vec<_>>(), &related, n, now);
+            s.expectations.expect_deletions(key, victims.len() as i64);
+            let results = futures::future::join_all(victims.iter().map(|p| {
+                let dp = DeleteParams {
+                    preconditions: Some(Preconditions { uid: p.metadata.uid.clone(), resource_version: None }),
+                    ..Default::default()
+                };
+                let name = p.name_any();
+                async move { (name.clone(), pods_api.delete(&name, &dp).await) }
+            }))
+            .await;
+            let mut failure = None;
+            for (name, r) in results {
+                match r {
+                    Ok(_) => s.recorder.publish(
+                        &regarding,
+                        None,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        "Delete",
+                        &format!("Deleted pod: {name}"),
+                    ),
+                    Err(kube::Error::Api(st)) if st.code == 404 => {}
+                    Err(e) => {
+                        s.expectations.deletion_observed(key);
+                        let msg = message(&e);
+                        s.recorder.publish(
+                            &regarding,
+                            None,
+                            EventType::Warning,
+                            "FailedDelete",
+                            "Delete",
+                            &format!("Error deleting: {msg}"),
+                        );
+                        failure.get_or_insert(msg);
+                    }
+                }
+            }
+            failure.map(|message| ManageError { reason: "FailedDelete", message })
+        }
+    }
+}
+
+fn error_policy(rs: Arc<ReplicaSet>, e: &SyncError, s: Arc<State>) -> Action {
+    warn!(replicaset = %key_of(rs.as_ref()), error = %e, "sync failed");
+    s.queue.retry();
+    Action::requeue(Duration::from_secs(5))
+}
+
+/// Feeds the expectations from the pod watch: the first sight of a pod is
+/// its creation, its deletionTimestamp or its disappearance its deletion.
+#[derive(Default)]
+struct Observed {
+    known: HashSet<String>,
+    terminating: HashSet<String>,
+}
+
+async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
+    let client = ctx.client.clone();
+    let queue = ctx.workqueues.queue("replicaset");
+    let (rs_reader, rs_writer) = reflector::store::<ReplicaSet>();
+    let (pod_reader, pod_writer) = reflector::store::<Pod>();
+    let expectations = ControllerExpectations::new();
+    let state = Arc::new(State {
+        client: client.clone(),
+        pods: pod_reader.clone(),
+        expectations,
+        recorder: Recorder::new(client.clone(), "replicaset-controller", ctx.identity.clone()),
+        queue: queue.clone(),
+        burst: args.burst_replicas,
+    });
+
+    let synced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mark = |health: Arc<rudder_common::http::Health>, synced: Arc<std::sync::atomic::AtomicUsize>| {
+        move || {
+            if synced.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == 2 {
+                health.set_synced(true);
+            }
+        }
+    };
+    let rs_synced = {
+        let m = mark(ctx.health.clone(), synced.clone());
+        let mut once = Some(m);
+        move || {
+            if let Some(f) = once.take() {
+                f()
+            }
+        }
+    };
+    let pod_synced = {
+        let m = mark(ctx.health.clone(), synced.clone());
+        let mut once = Some(m);
+        move || {
+            if let Some(f) = once.take() {
+                f()
+            }
+        }
+    };
+    let rs_synced = Mutex::new(rs_synced);
+    let pod_synced = Mutex::new(pod_synced);
+
+    let triggers = queue.clone();
+    let rs_stream = reflector(rs_writer, watcher(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default()))
+        .default_backoff()
+        .inspect_ok(move |e| {
+            if matches!(e, watcher::Event::InitDone)
+                && let Ok(mut f) = rs_synced.lock()
+            {
+                (f)();
+            }
+        })
+        .touched_objects()
+        .inspect_ok(move |rs| triggers.add(&key_of(rs), Instant::now()));
+
+    let observed = Mutex::new(Observed::default());
+    let st = state.clone();
+    let pod_stream = reflector(pod_writer, watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()))
+        .default_backoff()
+        .inspect_ok(move |e| {
+            let Ok(mut o) = observed.lock() else { return };
+            match e {
+                watcher::Event::InitDone => {
+                    if let Ok(mut f) = pod_synced.lock() {
+                        (f)();
+                    }
+                }
+                watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
+                    let uid = p.metadata.uid.clone().unwrap_or_default();
+                    if let Some((ns, name)) = owner_rs(p) {
+                        let key = rs_key(&ns, &name);
+                        if o.known.insert(uid.clone()) {
+                            st.expectations.creation_observed(&key);
+                        }
+                        if p.metadata.deletion_timestamp.is_some() && o.terminating.insert(uid) {
+                            st.expectations.deletion_observed(&key);
+                        }
+                    }
+                }
+                watcher::Event::Delete(p) => {
+                    let uid = p.metadata.uid.clone().unwrap_or_default();
+                    o.known.remove(&uid);
+                    if let Some((ns, name)) = owner_rs(p)
+                        && !o.terminating.remove(&uid)
+                    {
+                        st.expectations.deletion_observed(&rs_key(&ns, &name));
+                    }
+                }
+                watcher::Event::Init => {}
+            }
+        })
+        .touched_objects();
+
+    // A pod maps to its controlling ReplicaSet, or (an orphan) to every
+    // ReplicaSet in its namespace whose selector matches it.
+    let rs_store = rs_reader.clone();
+    let mapper = move |pod: Pod| -> Vec<ObjectRef<ReplicaSet>> {
+        if let Some((ns, name)) = owner_rs(&pod) {
+            return vec![ObjectRef::new(&name).within(&ns)];
+        }
+        if controller_of(&pod.metadata).is_some() {
+            return vec![];
+        }
+        let ns = pod.namespace().unwrap_or_default();
+        let labels = pod.labels().clone();
+        rs_store
+            .state()
+            .iter()
+            .filter(|rs| rs.namespace().as_deref() == Some(ns.as_str()))
+            .filter(|rs| {
+                rs.spec
+                    .as_ref()
+                    .and_then(|s| Selector::from_label_selector(Some(&s.selector)).ok())
+                    .is_some_and(|sel| !sel.is_empty() && sel.matches(&labels))
+            })
+            .map(|rs| ObjectRef::from_obj(rs.as_ref()))
+            .collect()
+    };
+
+    Controller::for_stream(rs_stream, rs_reader)
+        .with_config(ControllerConfig::default().concurrency(args.concurrent_replicaset_syncs))
+        .watches_stream(pod_stream, mapper)
+        .graceful_shutdown_on(ctx.stop.clone().wait())
+        .run(reconcile, error_policy, state)
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                debug!(error = %chain(&e), "controller");
+            }
+        })
+        .await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Args = flags::parse_or_exit();
+    let common = args.common.clone();
+    runtime::run(&common, "rudder-replicaset-controller", |ctx| work(ctx, args)).await
+}

@@ -1,0 +1,148 @@
+//! The ReplicaSet controller (with the scheduler, on simulated nodes), each
+//! scenario of its issue a test. Written against the public API only, so
+//! it runs unchanged on a cluster given by E2E_KUBECONFIG.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use rudder_e2e::{World, eventually};
+use serde_json::{Value, json};
+
+async fn world() -> World {
+    World::start(&["rudder-replicaset-controller", "rudder-scheduler"]).await.expect("world")
+}
+
+fn rs(name: &str, replicas: i32, annotations: Value) -> ReplicaSet {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}, "annotations": annotations},
+                              "spec": {"terminationGracePeriodSeconds": 1, "containers": [{"name": "c", "image": "nginx"}]}}}
+    }))
+    .expect("a ReplicaSet")
+}
+
+async fn pods_of(pods: &Api<Pod>, app: &str) -> Vec<Pod> {
+    pods.list(&ListParams::default().labels(&format!("app={app}"))).await.expect("list").items
+}
+
+fn active(pods: &[Pod]) -> Vec<&Pod> {
+    pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()).collect()
+}
+
+async fn set_replicas(rss: &Api<ReplicaSet>, name: &str, n: i32) {
+    rss.patch(name, &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": n}}))).await.expect("scaled");
+}
+
+/// Waits until the ReplicaSet's status shows `n` replicas, all ready, for its generation.
+async fn settled(rss: &Api<ReplicaSet>, pods: &Api<Pod>, name: &str, n: i32) {
+    eventually(120, &format!("{name} settled at {n} ready replicas"), || async {
+        let r = rss.get(name).await.ok()?;
+        let st = r.status?;
+        let count = active(&pods_of(pods, name).await).len();
+        (st.replicas == n && st.ready_replicas.unwrap_or(0) == n && st.observed_generation == r.metadata.generation && count == n as usize)
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn scale_up_from_0_to_10_to_100() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    rss.create(&PostParams::default(), &rs("web", 0, json!({}))).await.unwrap();
+    settled(&rss, &pods, "web", 0).await;
+    set_replicas(&rss, "web", 10).await;
+    settled(&rss, &pods, "web", 10).await;
+    set_replicas(&rss, "web", 100).await;
+    settled(&rss, &pods, "web", 100).await;
+    let all = pods_of(&pods, "web").await;
+    assert!(all.iter().all(|p| p.metadata.generate_name.as_deref() == Some("web-")));
+    assert!(
+        all.iter().all(|p| p
+            .metadata
+            .owner_references
+            .as_ref()
+            .is_some_and(|o| o[0].kind == "ReplicaSet" && o[0].controller == Some(true)))
+    );
+}
+
+#[tokio::test]
+async fn scale_down_deletes_unscheduled_and_not_ready_pods_first() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    rss.create(&PostParams::default(), &rs("web", 3, json!({}))).await.unwrap();
+    settled(&rss, &pods, "web", 3).await;
+    // Two orphans the ReplicaSet adopts: one that cannot be scheduled, one never ready.
+    for (name, spec, annotations) in [
+        ("stuck", json!({"nodeSelector": {"disk": "none"}}), json!({})),
+        ("sick", json!({}), json!({"sim.rudder.dev/never-ready": "true"})),
+    ] {
+        let mut spec = spec;
+        spec["containers"] = json!([{"name": "c", "image": "nginx"}]);
+        let p: Pod =
+            serde_json::from_value(json!({"metadata": {"name": name, "labels": {"app": "web"}, "annotations": annotations}, "spec": spec}))
+                .unwrap();
+        pods.create(&PostParams::default(), &p).await.unwrap();
+    }
+    // Five pods for three replicas: the two worst go, the three running ones stay.
+    eventually(60, "the two orphans deleted", || async {
+        let left: BTreeSet<String> = active(&pods_of(&pods, "web").await).iter().filter_map(|p| p.metadata.name.clone()).collect();
+        (left.len() == 3 && !left.contains("stuck") && !left.contains("sick")).then_some(())
+    })
+    .await;
+    settled(&rss, &pods, "web", 3).await;
+}
+
+#[tokio::test]
+async fn a_pod_deleted_by_hand_is_replaced() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    rss.create(&PostParams::default(), &rs("web", 2, json!({}))).await.unwrap();
+    settled(&rss, &pods, "web", 2).await;
+    let victim = pods_of(&pods, "web").await[0].metadata.name.clone().unwrap();
+    pods.delete(&victim, &Default::default()).await.unwrap();
+    eventually(60, "a replacement", || async {
+        let names: Vec<String> = active(&pods_of(&pods, "web").await).iter().filter_map(|p| p.metadata.name.clone()).collect();
+        (names.len() == 2 && !names.contains(&victim)).then_some(())
+    })
+    .await;
+    settled(&rss, &pods, "web", 2).await;
+}
+
+#[tokio::test]
+async fn orphans_are_adopted_and_pods_that_stop_matching_are_released() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let orphan: Pod = serde_json::from_value(json!({"metadata": {"name": "orphan", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]}}))
+    .unwrap();
+    pods.create(&PostParams::default(), &orphan).await.unwrap();
+    let created = rss.create(&PostParams::default(), &rs("web", 2, json!({}))).await.unwrap();
+    let uid = created.metadata.uid.unwrap();
+    eventually(60, "the orphan adopted", || async {
+        let p = pods.get("orphan").await.ok()?;
+        p.metadata.owner_references?.iter().any(|o| o.uid == uid && o.controller == Some(true)).then_some(())
+    })
+    .await;
+    settled(&rss, &pods, "web", 2).await;
+    // Relabel an owned pod: released, and replaced.
+    pods.patch("orphan", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "elsewhere"}}}))).await.unwrap();
+    eventually(60, "the pod released", || async {
+        let p = pods.get("orphan").await.ok()?;
+        p.metadata.owner_references.unwrap_or_default().iter().all(|o| o.uid != uid).then_some(())
+    })
+    .await;
+    settled(&rss, &pods, "web", 2).await;
+}
