@@ -61,6 +61,9 @@ struct State {
     recorder: Recorder,
     queue: WorkqueueMetrics,
     burst: usize,
+    /// Both caches listed once (upstream waits for the informers to sync
+    /// before any sync; kube-runtime's controller only waits for its own).
+    health: Arc<rudder_common::http::Health>,
 }
 
 #[derive(Debug)]
@@ -95,6 +98,9 @@ async fn reconcile(rs: Arc<ReplicaSet>, s: Arc<State>) -> Result<Action, SyncErr
     let ns = rs.namespace().unwrap_or_default();
     let name = rs.name_any();
     let key = rs_key(&ns, &name);
+    if !s.health.is_synced() {
+        return Ok(Action::requeue(Duration::from_millis(200)));
+    }
     let _work = s.queue.start(&key, Instant::now());
     let needs_sync = s.expectations.satisfied_expectations(&key);
     let spec = rs.spec.clone().unwrap_or_default();
@@ -287,6 +293,7 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         recorder: Recorder::new(client.clone(), "replicaset-controller", ctx.identity.clone()),
         queue: queue.clone(),
         burst: args.burst_replicas,
+        health: ctx.health.clone(),
     });
 
     let synced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
