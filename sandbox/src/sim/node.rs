@@ -43,7 +43,7 @@ pub fn pod_ip(index: usize, uid: &str) -> String {
     format!("10.{}.{}.{}", 244 + index / 256, index % 256, 2 + h % 252)
 }
 
-/// The Node a kubelet registers (spec and metadata).
+/// The Node a kubelet registers: metadata, spec and its first status.
 pub fn node_object(s: &Shape) -> Node {
     let labels = BTreeMap::from([
         ("kubernetes.io/hostname".to_string(), s.name.clone()),
@@ -68,7 +68,10 @@ pub fn node_object(s: &Shape) -> Node {
             taints: (!s.taints.is_empty()).then(|| s.taints.clone()),
             ..Default::default()
         }),
-        status: None,
+        // A kubelet registers its node with its status (capacity,
+        // allocatable, conditions) already set, so nothing sees a node with
+        // room for no pods.
+        status: Some(healthy_status(s, None, Timestamp::now())),
     }
 }
 
