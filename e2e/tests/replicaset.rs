@@ -146,3 +146,97 @@ async fn orphans_are_adopted_and_pods_that_stop_matching_are_released() {
     .await;
     settled(&rss, &pods, "web", 2).await;
 }
+
+fn rs_with(name: &str, replicas: i32, selector: Value, labels: Value) -> ReplicaSet {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": selector,
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"terminationGracePeriodSeconds": 1, "containers": [{"name": "c", "image": "nginx"}]}}}
+    }))
+    .expect("a ReplicaSet")
+}
+
+/// Pods per owning ReplicaSet name.
+async fn owners(pods: &Api<Pod>) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in pods.list(&ListParams::default()).await.expect("list").items {
+        if p.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let owner = p.metadata.owner_references.unwrap_or_default().into_iter().find(|o| o.controller == Some(true)).map(|o| o.name);
+        *out.entry(owner.unwrap_or_else(|| "<none>".into())).or_default() += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn overlapping_selectors_do_not_fight() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    // "wide" selects every app=web pod, including the canary's.
+    rss.create(&PostParams::default(), &rs_with("wide", 3, json!({"matchLabels": {"app": "web"}}), json!({"app": "web"}))).await.unwrap();
+    let canary = rs_with("canary", 2, json!({"matchLabels": {"app": "web", "track": "canary"}}), json!({"app": "web", "track": "canary"}));
+    rss.create(&PostParams::default(), &canary).await.unwrap();
+    let expected: std::collections::BTreeMap<String, usize> = [("canary".to_string(), 2), ("wide".to_string(), 3)].into_iter().collect();
+    eventually(60, "3 pods for wide and 2 for canary", || async { (owners(&pods).await == expected).then_some(()) }).await;
+    // Scaling one leaves the other's pods alone.
+    set_replicas(&rss, "wide", 1).await;
+    let expected: std::collections::BTreeMap<String, usize> = [("canary".to_string(), 2), ("wide".to_string(), 1)].into_iter().collect();
+    eventually(60, "1 pod for wide, still 2 for canary", || async { (owners(&pods).await == expected).then_some(()) }).await;
+}
+
+#[tokio::test]
+async fn set_based_selectors_select_by_expression() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let selector = json!({"matchExpressions": [
+        {"key": "app", "operator": "In", "values": ["web", "api"]},
+        {"key": "track", "operator": "NotIn", "values": ["canary"]},
+        {"key": "team", "operator": "Exists"},
+    ]});
+    rss.create(&PostParams::default(), &rs_with("expr", 3, selector, json!({"app": "api", "team": "a"}))).await.unwrap();
+    // An orphan the expressions exclude stays alone; one they select is adopted.
+    for (name, labels) in
+        [("excluded", json!({"app": "api", "team": "a", "track": "canary"})), ("included", json!({"app": "web", "team": "b"}))]
+    {
+        let p: Pod = serde_json::from_value(
+            json!({"metadata": {"name": name, "labels": labels}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
+        )
+        .unwrap();
+        pods.create(&PostParams::default(), &p).await.unwrap();
+    }
+    let expected: std::collections::BTreeMap<String, usize> = [("<none>".to_string(), 1), ("expr".to_string(), 3)].into_iter().collect();
+    eventually(60, "three pods for expr, the excluded orphan untouched", || async { (owners(&pods).await == expected).then_some(()) })
+        .await;
+    let included = pods.get("included").await.ok().filter(|p| p.metadata.deletion_timestamp.is_none());
+    let excluded = pods.get("excluded").await.unwrap();
+    assert!(excluded.metadata.owner_references.unwrap_or_default().is_empty());
+    if let Some(p) = included {
+        assert_eq!(p.metadata.owner_references.unwrap()[0].name, "expr");
+    }
+}
+
+#[tokio::test]
+async fn deleting_cascades_and_orphaning_leaves_pods_without_owner() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    rss.create(&PostParams::default(), &rs("gone", 2, json!({}))).await.unwrap();
+    rss.create(&PostParams::default(), &rs("kept", 2, json!({}))).await.unwrap();
+    settled(&rss, &pods, "gone", 2).await;
+    settled(&rss, &pods, "kept", 2).await;
+    rss.delete("gone", &kube::api::DeleteParams::background()).await.unwrap();
+    rss.delete("kept", &kube::api::DeleteParams::orphan()).await.unwrap();
+    eventually(60, "gone's pods deleted", || async { pods_of(&pods, "gone").await.is_empty().then_some(()) }).await;
+    eventually(60, "kept's pods orphaned", || async {
+        let left = pods_of(&pods, "kept").await;
+        (left.len() == 2 && left.iter().all(|p| p.metadata.owner_references.as_ref().is_none_or(|o| o.is_empty()))).then_some(())
+    })
+    .await;
+}
