@@ -640,6 +640,21 @@ impl CycleState {
     pub fn read_mut<T: 'static>(&mut self, key: &'static str) -> Option<&mut T> {
         self.data.get_mut(key).and_then(|v| v.as_mut().as_any_mut().downcast_mut::<T>())
     }
+
+    /// [`CycleState::read`], or the Error status upstream's framework gives
+    /// for missing state.
+    pub fn require<T: 'static>(&self, key: &'static str) -> Result<&T, Status> {
+        self.read(key).ok_or_else(|| missing(key))
+    }
+
+    /// [`CycleState::read_mut`], or the Error status for missing state.
+    pub fn require_mut<T: 'static>(&mut self, key: &'static str) -> Result<&mut T, Status> {
+        self.read_mut(key).ok_or_else(|| missing(key))
+    }
+}
+
+fn missing(key: &str) -> Status {
+    Status::error(format!("error reading {key:?} from cycleState: not found"))
 }
 
 // ---------------------------------------------------------------------------

@@ -142,9 +142,7 @@ impl Plugin for ImageLocality {
 
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
         let Some(n) = node.node.as_deref() else { return Err(Status::error("node not found")) };
-        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_KEY) else {
-            return Err(Status::error(format!("reading {PRE_SCORE_KEY:?} from cycleState: not found")));
-        };
+        let s = state.require::<PreScoreState>(PRE_SCORE_KEY)?;
         let sum = pod_images(pod)
             .iter()
             .filter(|name| node_image_size(n, name).is_some())

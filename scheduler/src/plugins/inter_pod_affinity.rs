@@ -388,28 +388,29 @@ impl Plugin for InterPodAffinity {
     }
 
     fn add_pod(&self, state: &mut CycleState, pod: &PodInfo, added: &PodInfo, node: &NodeInfo) -> Status {
-        match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
-            Some(s) => {
+        match state.require_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Ok(s) => {
                 s.update_with_pod(pod, added, node, 1);
                 Status::success()
             }
-            None => Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            Err(st) => st,
         }
     }
 
     fn remove_pod(&self, state: &mut CycleState, pod: &PodInfo, removed: &PodInfo, node: &NodeInfo) -> Status {
-        match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
-            Some(s) => {
+        match state.require_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Ok(s) => {
                 s.update_with_pod(pod, removed, node, -1);
                 Status::success()
             }
-            None => Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            Err(st) => st,
         }
     }
 
     fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
-            return Status::error(format!("error reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+        let s = match state.require::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Ok(s) => s,
+            Err(st) => return st,
         };
         let labels = node.labels();
         if !s.satisfies_affinity(pod, labels) {
@@ -487,9 +488,7 @@ impl Plugin for InterPodAffinity {
     }
 
     fn score(&self, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) else {
-            return Err(Status::error(format!("failed to read {PRE_SCORE_STATE_KEY:?} from cycleState: not found")));
-        };
+        let s = state.require::<PreScoreState>(PRE_SCORE_STATE_KEY)?;
         let labels = node.labels();
         let mut score = 0;
         for (key, values) in &s.topology_score {

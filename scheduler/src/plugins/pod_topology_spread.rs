@@ -581,28 +581,29 @@ impl Plugin for PodTopologySpread {
     }
 
     fn add_pod(&self, state: &mut CycleState, pod: &PodInfo, added: &PodInfo, node: &NodeInfo) -> Status {
-        match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
-            Some(s) => {
+        match state.require_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Ok(s) => {
                 s.update_with_pod(added, pod, node, 1);
                 Status::success()
             }
-            None => Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            Err(st) => st,
         }
     }
 
     fn remove_pod(&self, state: &mut CycleState, pod: &PodInfo, removed: &PodInfo, node: &NodeInfo) -> Status {
-        match state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
-            Some(s) => {
+        match state.require_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Ok(s) => {
                 s.update_with_pod(removed, pod, node, -1);
                 Status::success()
             }
-            None => Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found")),
+            Err(st) => st,
         }
     }
 
     fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
-            return Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
+        let s = match state.require::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            Ok(s) => s,
+            Err(st) => return st,
         };
         let labels = node.labels();
         for (i, c) in s.constraints.iter().enumerate() {
@@ -685,9 +686,7 @@ impl Plugin for PodTopologySpread {
     }
 
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) else {
-            return Err(Status::error(format!("error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found")));
-        };
+        let s = state.require::<PreScoreState>(PRE_SCORE_STATE_KEY)?;
         if s.ignored_names.contains(node.name()) {
             return Ok(0);
         }
@@ -2032,7 +2031,7 @@ mod tests {
         let n = NodeInfo::new(Arc::new(node("n", "")));
         let got = pl.filter(&CycleState::default(), &info(&pod("p", "")), &n);
         assert_eq!(got.code, Code::Error);
-        assert_eq!(got.reasons, vec![r#"reading "PreFilterPodTopologySpread" from cycleState: not found"#.to_string()]);
+        assert_eq!(got.reasons, vec![r#"error reading "PreFilterPodTopologySpread" from cycleState: not found"#.to_string()]);
     }
 
     // -- PreScore / Score --------------------------------------------------------------
