@@ -62,6 +62,42 @@ impl Health {
     }
 }
 
+/// Marks a [`Health`] synced once each of several caches has listed once
+/// (upstream waits for every informer before its workers start).
+///
+/// ```
+/// let health = rudder_common::http::Health::new();
+/// let gate = rudder_common::http::SyncGate::new(health.clone(), 2);
+/// let (mut pods, mut nodes) = (gate.part(), gate.part());
+/// pods();
+/// pods(); // a re-list counts once
+/// assert!(!health.is_synced());
+/// nodes();
+/// assert!(health.is_synced());
+/// ```
+#[derive(Clone)]
+pub struct SyncGate {
+    health: Arc<Health>,
+    remaining: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SyncGate {
+    pub fn new(health: Arc<Health>, caches: usize) -> SyncGate {
+        SyncGate { health, remaining: Arc::new(std::sync::atomic::AtomicUsize::new(caches)) }
+    }
+
+    /// One cache's part: call it on every InitDone; only the first counts.
+    pub fn part(&self) -> impl FnMut() + Send + Sync + 'static {
+        let gate = self.clone();
+        let mut done = false;
+        move || {
+            if !std::mem::replace(&mut done, true) && gate.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+                gate.health.set_synced(true);
+            }
+        }
+    }
+}
+
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 

@@ -87,18 +87,8 @@ pub async fn run(ctx: Context, profiles: Vec<Profile>, backoff: (Duration, Durat
         metrics,
         client: ctx.client.clone(),
     });
-    let synced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    // Synced once every watch has listed once.
-    let mark_synced = || {
-        let health = ctx.health.clone();
-        let synced = synced.clone();
-        let mut first = true;
-        move || {
-            if std::mem::take(&mut first) && synced.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == WATCHES {
-                health.set_synced(true);
-            }
-        }
-    };
+    let gate = rudder_common::http::SyncGate::new(ctx.health.clone(), WATCHES);
+    let mark_synced = || gate.part();
     let watches = [
         tokio::spawn(watch_pods(shared.clone(), mark_synced())),
         tokio::spawn(watch_nodes(shared.clone(), mark_synced())),

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -296,83 +296,49 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         health: ctx.health.clone(),
     });
 
-    let synced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mark = |health: Arc<rudder_common::http::Health>, synced: Arc<std::sync::atomic::AtomicUsize>| {
-        move || {
-            if synced.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == 2 {
-                health.set_synced(true);
-            }
-        }
-    };
-    let rs_synced = {
-        let m = mark(ctx.health.clone(), synced.clone());
-        let mut once = Some(m);
-        move || {
-            if let Some(f) = once.take() {
-                f()
-            }
-        }
-    };
-    let pod_synced = {
-        let m = mark(ctx.health.clone(), synced.clone());
-        let mut once = Some(m);
-        move || {
-            if let Some(f) = once.take() {
-                f()
-            }
-        }
-    };
-    let rs_synced = Mutex::new(rs_synced);
-    let pod_synced = Mutex::new(pod_synced);
+    let gate = rudder_common::http::SyncGate::new(ctx.health.clone(), 2);
+    let mut rs_synced = gate.part();
+    let mut pod_synced = gate.part();
 
     let triggers = queue.clone();
     let rs_stream = reflector(rs_writer, watcher(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default()))
         .default_backoff()
         .inspect_ok(move |e| {
-            if matches!(e, watcher::Event::InitDone)
-                && let Ok(mut f) = rs_synced.lock()
-            {
-                (f)();
+            if matches!(e, watcher::Event::InitDone) {
+                rs_synced();
             }
         })
         .touched_objects()
         .inspect_ok(move |rs| triggers.add(&key_of(rs), Instant::now()));
 
-    let observed = Mutex::new(Observed::default());
+    let mut o = Observed::default();
     let st = state.clone();
     let pod_stream = reflector(pod_writer, watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()))
         .default_backoff()
-        .inspect_ok(move |e| {
-            let Ok(mut o) = observed.lock() else { return };
-            match e {
-                watcher::Event::InitDone => {
-                    if let Ok(mut f) = pod_synced.lock() {
-                        (f)();
+        .inspect_ok(move |e| match e {
+            watcher::Event::InitDone => pod_synced(),
+            watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
+                let uid = p.metadata.uid.clone().unwrap_or_default();
+                if let Some((ns, name)) = owner_rs(p) {
+                    let key = rs_key(&ns, &name);
+                    if o.known.insert(uid.clone()) {
+                        st.expectations.creation_observed(&key);
+                    }
+                    if p.metadata.deletion_timestamp.is_some() && o.terminating.insert(uid) {
+                        st.expectations.deletion_observed(&key);
                     }
                 }
-                watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
-                    let uid = p.metadata.uid.clone().unwrap_or_default();
-                    if let Some((ns, name)) = owner_rs(p) {
-                        let key = rs_key(&ns, &name);
-                        if o.known.insert(uid.clone()) {
-                            st.expectations.creation_observed(&key);
-                        }
-                        if p.metadata.deletion_timestamp.is_some() && o.terminating.insert(uid) {
-                            st.expectations.deletion_observed(&key);
-                        }
-                    }
-                }
-                watcher::Event::Delete(p) => {
-                    let uid = p.metadata.uid.clone().unwrap_or_default();
-                    o.known.remove(&uid);
-                    if let Some((ns, name)) = owner_rs(p)
-                        && !o.terminating.remove(&uid)
-                    {
-                        st.expectations.deletion_observed(&rs_key(&ns, &name));
-                    }
-                }
-                watcher::Event::Init => {}
             }
+            watcher::Event::Delete(p) => {
+                let uid = p.metadata.uid.clone().unwrap_or_default();
+                o.known.remove(&uid);
+                if let Some((ns, name)) = owner_rs(p)
+                    && !o.terminating.remove(&uid)
+                {
+                    st.expectations.deletion_observed(&rs_key(&ns, &name));
+                }
+            }
+            watcher::Event::Init => {}
         })
         .touched_objects();
 
