@@ -112,19 +112,20 @@ async fn reconcile(rs: Arc<ReplicaSet>, s: Arc<State>) -> Result<Action, SyncErr
         }
     };
     let now = jiff::Timestamp::now();
-    let in_ns: Vec<Pod> =
-        s.pods.state().into_iter().filter(|p| p.namespace().as_deref() == Some(ns.as_str())).map(|p| (*p).clone()).collect();
-    let terminating = in_ns
-        .iter()
-        .filter(|p| is_pod_terminating(p) && controller_of(&p.metadata).is_some_and(|c| Some(&c.uid) == rs.metadata.uid.as_ref()))
-        .count();
-    let active: Vec<Pod> = in_ns.iter().filter(|p| is_pod_active(p)).cloned().collect();
+    // The pods of this namespace, shared with the cache; only those the
+    // ReplicaSet may claim are copied.
+    let in_ns: Vec<Arc<Pod>> = s.pods.state().into_iter().filter(|p| p.namespace().as_deref() == Some(ns.as_str())).collect();
+    let owned_by_us = |p: &Pod| controller_of(&p.metadata).is_some_and(|c| Some(&c.uid) == rs.metadata.uid.as_ref());
+    let terminating = in_ns.iter().filter(|p| is_pod_terminating(p) && owned_by_us(p)).count();
+    let active: Vec<Arc<Pod>> = in_ns.into_iter().filter(|p| is_pod_active(p)).collect();
+    let candidates: Vec<Pod> =
+        active.iter().filter(|p| owned_by_us(p) || selector.matches(p.labels())).map(|p| p.as_ref().clone()).collect();
     let pods_api: Api<Pod> = Api::namespaced(s.client.clone(), &ns);
     let rs_api: Api<ReplicaSet> = Api::namespaced(s.client.clone(), &ns);
     let mut manager =
         ControllerRefManager::new(pods_api.clone(), rs_api.clone(), rs.as_ref(), selector).map_err(|e| SyncError(e.to_string()))?;
     let claimed = manager
-        .claim(active.clone())
+        .claim(candidates)
         .await
         .into_result()
         .map_err(|errs| SyncError(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))?;
@@ -162,7 +163,7 @@ async fn manage(
     key: &str,
     pods_api: &Api<Pod>,
     claimed: &[Pod],
-    active: &[Pod],
+    active: &[Arc<Pod>],
     now: jiff::Timestamp,
 ) -> Option<ManageError> {
     let replicas = rs.spec.as_ref().and_then(|sp| sp.replicas).unwrap_or(1);
@@ -220,7 +221,7 @@ async fn manage(
             // Pods of ReplicaSets with the same controller (a Deployment's) count for co-location ranks.
             let owner = controller_of(&rs.metadata).map(|c| c.uid.clone());
             let related: Vec<&Pod> = match &owner {
-                Some(_) => active.iter().filter(|p| owner_rs(p).is_some()).collect(),
+                Some(_) => active.iter().map(|p| p.as_ref()).filter(|p| owner_rs(p).is_some()).collect(),
                 None => claimed.iter().collect(),
             };
             let victims = pods_to_delete(claimed.iter().collect::<Vec<_>>(), &related, n, now);
