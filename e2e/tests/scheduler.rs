@@ -42,6 +42,12 @@ async fn unschedulable(pods: &Api<Pod>, name: &str) -> String {
     .await
 }
 
+/// Whether the scheduler has marked the pod PodScheduled=False/Unschedulable.
+fn reported_unschedulable(p: &Pod) -> bool {
+    let conditions = p.status.as_ref().and_then(|s| s.conditions.as_ref());
+    conditions.is_some_and(|cs| cs.iter().any(|c| c.type_ == "PodScheduled" && c.reason.as_deref() == Some("Unschedulable")))
+}
+
 async fn zone_of(world: &World, node: &str) -> String {
     let n = Api::<Node>::all(world.client.clone()).get(node).await.expect("node");
     n.metadata.labels.unwrap_or_default().get("topology.kubernetes.io/zone").cloned().unwrap_or_default()
@@ -82,16 +88,7 @@ async fn required_anti_affinity_puts_one_replica_per_node_and_leaves_the_rest_pe
     eventually(60, "three placed and one reported", || async {
         let list = pods.list(&ListParams::default()).await.ok()?;
         let placed: Vec<String> = list.items.iter().filter_map(|p| p.spec.as_ref()?.node_name.clone()).collect();
-        let reported: Vec<&Pod> = list
-            .items
-            .iter()
-            .filter(|p| {
-                p.status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|cs| cs.iter().any(|c| c.reason.as_deref() == Some("Unschedulable")))
-            })
-            .collect();
+        let reported: Vec<&Pod> = list.items.iter().filter(|p| reported_unschedulable(p)).collect();
         (placed.len() == 3 && reported.len() == 1).then_some(())
     })
     .await;
@@ -227,16 +224,7 @@ async fn a_hundred_pods_on_ten_nodes_never_overcommit() {
     let list = eventually(120, "60 placed and 40 reported unschedulable", || async {
         let list = pods.list(&ListParams::default()).await.ok()?;
         let placed = list.items.iter().filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.is_some())).count();
-        let reported = list
-            .items
-            .iter()
-            .filter(|p| {
-                p.status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|cs| cs.iter().any(|c| c.reason.as_deref() == Some("Unschedulable")))
-            })
-            .count();
+        let reported = list.items.iter().filter(|p| reported_unschedulable(p)).count();
         (placed == 60 && reported == 40).then_some(list)
     })
     .await;
