@@ -50,7 +50,19 @@ struct Families {
     retries: Family<NameLabel, Counter>,
     unfinished: SecondsGauges,
     longest: SecondsGauges,
+    reconciles: Family<ReconcileLabels, Counter>,
 }
+
+/// Labels of `rudder_controller_reconcile_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct ReconcileLabels {
+    controller: String,
+    /// `success`, `requeue_after` (succeeded and asked to be looked at
+    /// again later) or `error`.
+    result: &'static str,
+}
+
+const RESULTS: [&str; 3] = ["success", "requeue_after", "error"];
 
 /// The workqueue metric families of one binary.
 #[derive(Clone, Debug)]
@@ -72,6 +84,7 @@ impl WorkqueueFamilies {
             retries: Family::default(),
             unfinished: Family::default(),
             longest: Family::default(),
+            reconciles: Family::default(),
         };
         registry.register("workqueue_depth", "Current depth of workqueue", f.depth.clone());
         registry.register("workqueue_adds", "Total number of adds handled by workqueue", f.adds.clone());
@@ -96,6 +109,11 @@ impl WorkqueueFamilies {
             "How many seconds has the longest running processor for workqueue been running",
             f.longest.clone(),
         );
+        registry.register(
+            "rudder_controller_reconcile",
+            "Reconciles by controller and result: success, requeue_after (succeeded, to be looked at again after a delay) or error",
+            f.reconciles.clone(),
+        );
         WorkqueueFamilies { families: f, queues: Arc::default() }
     }
 
@@ -111,7 +129,15 @@ impl WorkqueueFamilies {
         let _ = f.retries.get_or_create(&label);
         f.unfinished.get_or_create(&label).set(0.0);
         f.longest.get_or_create(&label).set(0.0);
-        let q = WorkqueueMetrics { families: f.clone(), label, state: Arc::new(Mutex::new(QueueState::default())) };
+        for result in RESULTS {
+            let _ = f.reconciles.get_or_create(&ReconcileLabels { controller: name.to_string(), result });
+        }
+        let q = WorkqueueMetrics {
+            families: f.clone(),
+            label,
+            state: Arc::new(Mutex::new(QueueState::default())),
+            limiter: Arc::new(RateLimiter::default()),
+        };
         self.queues.lock().unwrap_or_else(|p| p.into_inner()).push(q.clone());
         q
     }
@@ -149,6 +175,7 @@ pub struct WorkqueueMetrics {
     families: Families,
     label: NameLabel,
     state: Arc<Mutex<QueueState>>,
+    limiter: Arc<RateLimiter>,
 }
 
 /// A reconcile in progress; its duration is observed when it is dropped.
@@ -199,9 +226,42 @@ impl WorkqueueMetrics {
         Work { metrics: self.clone(), id, started: now }
     }
 
-    /// A failed reconcile was requeued with backoff.
-    pub fn retry(&self) {
+    /// Runs one reconcile of `key`: measured as [`WorkqueueMetrics::start`]
+    /// does, and, when it succeeds, counted as [`WorkqueueMetrics::succeeded`]
+    /// does. (Failures are counted by the error policy, with
+    /// [`WorkqueueMetrics::failed`], which also gives the retry's delay.)
+    pub async fn reconcile<E>(
+        &self,
+        key: &str,
+        run: impl std::future::Future<Output = Result<kube::runtime::controller::Action, E>>,
+    ) -> Result<kube::runtime::controller::Action, E> {
+        let _work = self.start(key, Instant::now());
+        let out = run.await;
+        if let Ok(action) = &out {
+            self.succeeded(key, *action != kube::runtime::controller::Action::await_change());
+        }
+        out
+    }
+
+    fn count(&self, result: &'static str) {
+        self.families.reconciles.get_or_create(&ReconcileLabels { controller: self.label.name.clone(), result }).inc();
+    }
+
+    /// A reconcile of `key` succeeded (`requeue`: it asked to be looked at
+    /// again after a delay): counted, and its failures in a row forgotten
+    /// (client-go's `Forget`).
+    pub fn succeeded(&self, key: &str, requeue: bool) {
+        self.limiter.forget(key);
+        self.count(if requeue { "requeue_after" } else { "success" });
+    }
+
+    /// A reconcile of `key` failed at `now`: counted as a retry, and the
+    /// delay before it is retried returned, from client-go's default
+    /// controller rate limiter (client-go's `AddRateLimited`).
+    pub fn failed(&self, key: &str, now: Instant) -> std::time::Duration {
         self.families.retries.get_or_create(&self.label).inc();
+        self.count("error");
+        self.limiter.when(key, now)
     }
 
     /// Refreshes the unfinished-work and longest-running gauges.
@@ -211,6 +271,69 @@ impl WorkqueueMetrics {
         let (sum, max) = ages.fold((0.0, 0.0), |(sum, max): (f64, f64), a| (sum + a, max.max(a)));
         self.families.unfinished.get_or_create(&self.label).set(sum);
         self.families.longest.get_or_create(&self.label).set(max);
+    }
+}
+
+/// client-go's `DefaultControllerRateLimiter`: the delay before retrying a
+/// key that failed is the larger of a per-key exponential backoff (5 ms,
+/// doubling with each failure in a row, at most 1000 s) and an overall token
+/// bucket (10 retries a second, bursts of 100), so one broken object backs
+/// off on its own and many failing at once cannot flood the API server.
+/// [`RateLimiter::forget`] after a success starts the key over.
+#[derive(Debug)]
+pub struct RateLimiter {
+    base: std::time::Duration,
+    max: std::time::Duration,
+    qps: f64,
+    burst: f64,
+    inner: Mutex<Limits>,
+}
+
+#[derive(Debug)]
+struct Limits {
+    failures: HashMap<String, u32>,
+    /// Tokens left at `at`.
+    tokens: f64,
+    at: Instant,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter::new(std::time::Duration::from_millis(5), std::time::Duration::from_secs(1000), 10.0, 100)
+    }
+}
+
+impl RateLimiter {
+    pub fn new(base: std::time::Duration, max: std::time::Duration, qps: f64, burst: u32) -> RateLimiter {
+        let burst = f64::from(burst.max(1));
+        RateLimiter { base, max, qps, burst, inner: Mutex::new(Limits { failures: HashMap::new(), tokens: burst, at: Instant::now() }) }
+    }
+
+    /// Records a failure of `key` and returns how long to wait before
+    /// retrying it.
+    pub fn when(&self, key: &str, now: Instant) -> std::time::Duration {
+        let mut l = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let n = l.failures.entry(key.to_string()).or_insert(0);
+        let exp = 2f64.powi(i32::try_from(*n).unwrap_or(i32::MAX).min(64));
+        *n = n.saturating_add(1);
+        let backoff = self.base.mul_f64(exp.min(self.max.as_secs_f64() / self.base.as_secs_f64().max(1e-9))).min(self.max);
+        // The bucket: refill since the last take, then take one token (the
+        // balance may go negative: the retry waits until it is paid back).
+        let elapsed = now.saturating_duration_since(l.at).as_secs_f64();
+        l.tokens = (l.tokens + elapsed * self.qps).min(self.burst) - 1.0;
+        l.at = now.max(l.at);
+        let bucket = if l.tokens >= 0.0 { std::time::Duration::ZERO } else { std::time::Duration::from_secs_f64(-l.tokens / self.qps) };
+        backoff.max(bucket)
+    }
+
+    /// How many times in a row `key` has failed.
+    pub fn failures(&self, key: &str) -> u32 {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).failures.get(key).copied().unwrap_or(0)
+    }
+
+    /// `key` succeeded: its next failure backs off from the start again.
+    pub fn forget(&self, key: &str) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).failures.remove(key);
     }
 }
 
@@ -255,8 +378,20 @@ mod tests {
         let _w = q.start("ns/a", Instant::now());
         assert_eq!(value(&registry, "workqueue_adds_total{"), r#"workqueue_adds_total{name="job"} 1"#);
         assert_eq!(value(&registry, "workqueue_queue_duration_seconds_sum{"), r#"workqueue_queue_duration_seconds_sum{name="job"} 0.0"#);
-        q.retry();
-        assert_eq!(value(&registry, "workqueue_retries_total{"), r#"workqueue_retries_total{name="job"} 1"#);
+        assert_eq!(q.failed("ns/a", Instant::now()), Duration::from_millis(5));
+        assert_eq!(q.failed("ns/a", Instant::now()), Duration::from_millis(10));
+        assert_eq!(value(&registry, "workqueue_retries_total{"), r#"workqueue_retries_total{name="job"} 2"#);
+        assert_eq!(
+            value(&registry, "rudder_controller_reconcile_total{controller=\"job\",result=\"error\"}"),
+            r#"rudder_controller_reconcile_total{controller="job",result="error"} 2"#
+        );
+        q.succeeded("ns/a", true);
+        assert_eq!(
+            value(&registry, "rudder_controller_reconcile_total{controller=\"job\",result=\"requeue_after\"}"),
+            r#"rudder_controller_reconcile_total{controller="job",result="requeue_after"} 1"#
+        );
+        // A success starts the key's backoff over.
+        assert_eq!(q.failed("ns/a", Instant::now()), Duration::from_millis(5));
     }
 
     #[test]
@@ -284,8 +419,54 @@ mod tests {
     fn every_family_is_shown_from_the_start() {
         let mut registry = Registry::default();
         let _q = WorkqueueFamilies::new(&mut registry).queue("daemonset");
-        for family in ["workqueue_depth{", "workqueue_adds_total{", "workqueue_retries_total{", "workqueue_unfinished_work_seconds{"] {
+        for family in [
+            "workqueue_depth{",
+            "workqueue_adds_total{",
+            "workqueue_retries_total{",
+            "workqueue_unfinished_work_seconds{",
+            "rudder_controller_reconcile_total{controller=\"daemonset\",result=\"success\"}",
+            "rudder_controller_reconcile_total{controller=\"daemonset\",result=\"error\"}",
+        ] {
             assert!(value(&registry, family).ends_with(" 0") || value(&registry, family).ends_with(" 0.0"), "{family}");
         }
+    }
+}
+
+#[cfg(test)]
+mod rate_limiter_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn exponential_per_key_then_capped_and_forgotten() {
+        let rl = RateLimiter::default();
+        let now = Instant::now();
+        let delays: Vec<Duration> = (0..5).map(|_| rl.when("a", now)).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80].map(Duration::from_millis));
+        // Another key starts at the base.
+        assert_eq!(rl.when("b", now), Duration::from_millis(5));
+        for _ in 0..40 {
+            rl.when("a", now);
+        }
+        assert_eq!(rl.when("a", now + Duration::from_secs(3600)), Duration::from_secs(1000));
+        assert_eq!(rl.failures("a"), 46);
+        rl.forget("a");
+        assert_eq!(rl.failures("a"), 0);
+        assert_eq!(rl.when("a", now + Duration::from_secs(3600)), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn the_bucket_limits_many_keys_failing_at_once() {
+        let rl = RateLimiter::default();
+        let now = Instant::now();
+        // The burst of 100 goes through at the per-key backoff...
+        for i in 0..100 {
+            assert_eq!(rl.when(&format!("k{i}"), now), Duration::from_millis(5));
+        }
+        // ...then each further retry waits its turn at 10 a second.
+        assert_eq!(rl.when("k100", now), Duration::from_millis(100));
+        assert_eq!(rl.when("k101", now), Duration::from_millis(200));
+        // Tokens come back with time.
+        assert_eq!(rl.when("k102", now + Duration::from_secs(10)), Duration::from_millis(5));
     }
 }

@@ -30,6 +30,8 @@ pub struct World {
     dir: Option<tempfile::TempDir>,
     _sim: Option<tokio::sync::oneshot::Sender<()>>,
     children: Vec<tokio::process::Child>,
+    /// What each child was started as (binary name, extra arguments), in the order of `children`.
+    started: Vec<(String, Vec<String>)>,
 }
 
 /// Keeps nodes added with [`World::add_nodes`] running.
@@ -54,6 +56,14 @@ impl World {
     /// `["rudder-replicaset-controller"]`), each with `--leader-elect=false`
     /// and OS-picked ports.
     pub async fn start(binaries: &[&str]) -> anyhow::Result<World> {
+        let with: Vec<(&str, &[&str])> = binaries.iter().map(|b| (*b, &[][..])).collect();
+        World::start_with_args(&with).await
+    }
+
+    /// As [`World::start`], with extra arguments for some binaries (e.g. a
+    /// lower `--kube-api-qps`). Against E2E_KUBECONFIG the arguments are
+    /// not applied: Rudder runs as installed there.
+    pub async fn start_with_args(binaries: &[(&str, &[&str])]) -> anyhow::Result<World> {
         if let Some(path) = std::env::var_os("E2E_KUBECONFIG") {
             let path = PathBuf::from(path);
             let kc = kube::config::Kubeconfig::read_from(&path).with_context(|| format!("E2E_KUBECONFIG {}", path.display()))?;
@@ -65,6 +75,7 @@ impl World {
                 dir: None,
                 _sim: None,
                 children: vec![],
+                started: vec![],
             });
         }
         let sandbox = rudder_sandbox::Sandbox::start().await?;
@@ -80,24 +91,58 @@ impl World {
             })
             .await;
         });
-        let mut children = Vec::new();
-        for name in binaries {
-            // Each binary's log goes to <world dir>/<name>.log (see World::log).
-            let log = dir.path().join(format!("{name}.log"));
-            let endpoints = components::Endpoints { metrics: "127.0.0.1:0".into(), health: "127.0.0.1:0".into() };
-            let mut cmd = components::command(&binary(name)?, &kubeconfig, &endpoints, &log)?;
-            cmd.arg("--leader-elect=false");
-            if *name == "rudder-scheduler" {
-                // As under `rudder-sandbox up`: both profiles, so that pods
-                // naming no scheduler (default-scheduler) are placed too.
-                let config = dir.path().join("scheduler-config.yaml");
-                std::fs::write(&config, rudder_sandbox::up::SCHEDULER_CONFIG)?;
-                cmd.arg("--config").arg(config);
-            }
-            let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
-            children.push(child);
+        let mut world =
+            World { client, kubeconfig, sandbox: Some(sandbox), dir: Some(dir), _sim: Some(stop), children: vec![], started: vec![] };
+        for (name, extra) in binaries {
+            let child = world.spawn(name, extra)?;
+            world.children.push(child);
+            world.started.push((name.to_string(), extra.iter().map(|a| a.to_string()).collect()));
         }
-        Ok(World { client, kubeconfig, sandbox: Some(sandbox), dir: Some(dir), _sim: Some(stop), children })
+        Ok(world)
+    }
+
+    /// Starts one binary against this world's sandbox; its log goes to
+    /// `<world dir>/<name>.log` (appended to, see [`World::log`]).
+    fn spawn(&self, name: &str, extra: &[impl AsRef<std::ffi::OsStr>]) -> anyhow::Result<tokio::process::Child> {
+        let dir = self.dir.as_ref().context("no world directory")?.path();
+        let log = dir.join(format!("{name}.log"));
+        let endpoints = components::Endpoints { metrics: "127.0.0.1:0".into(), health: "127.0.0.1:0".into() };
+        let mut cmd = components::command(&binary(name)?, &self.kubeconfig, &endpoints, &log)?;
+        cmd.arg("--leader-elect=false");
+        if name == "rudder-scheduler" {
+            // As under `rudder-sandbox up`: both profiles, so that pods
+            // naming no scheduler (default-scheduler) are placed too.
+            let config = dir.join("scheduler-config.yaml");
+            std::fs::write(&config, rudder_sandbox::up::SCHEDULER_CONFIG)?;
+            cmd.arg("--config").arg(config);
+        }
+        cmd.args(extra);
+        cmd.spawn().with_context(|| format!("starting {name}"))
+    }
+
+    /// Kills a component abruptly (SIGKILL: no lease release, no cleanup)
+    /// and starts it again with the same arguments. Against E2E_KUBECONFIG
+    /// the component's pods are deleted with no grace period instead (pods
+    /// labelled `app.kubernetes.io/name=<name>` in the namespace
+    /// `E2E_RUDDER_NAMESPACE`, default `rudder-system`): its Deployment, or a
+    /// standby replica holding the lease next, takes over.
+    pub async fn restart(&mut self, name: &str) -> anyhow::Result<()> {
+        if self.external() {
+            let ns = std::env::var("E2E_RUDDER_NAMESPACE").unwrap_or_else(|_| "rudder-system".into());
+            let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(self.client.clone(), &ns);
+            let lp = kube::api::ListParams::default().labels(&format!("app.kubernetes.io/name={name}"));
+            let dp = kube::api::DeleteParams { grace_period_seconds: Some(0), ..Default::default() };
+            let deleted = pods.delete_collection(&dp, &lp).await?;
+            anyhow::ensure!(deleted.is_right() || deleted.left().is_some_and(|l| !l.items.is_empty()), "no pod of {name} in {ns}");
+            return Ok(());
+        }
+        let i = self.started.iter().position(|(n, _)| n == name).with_context(|| format!("{name} was not started in this world"))?;
+        let child = &mut self.children[i];
+        child.start_kill()?;
+        child.wait().await?;
+        let extra = self.started[i].1.clone();
+        self.children[i] = self.spawn(name, &extra)?;
+        Ok(())
     }
 
     /// True when running against a cluster given by E2E_KUBECONFIG.

@@ -5,7 +5,6 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
 use futures::{StreamExt, TryStreamExt};
@@ -47,7 +46,10 @@ struct State {
 }
 
 async fn reconcile(cm: Arc<ConfigMap>, s: Arc<State>) -> Result<Action, kube::Error> {
-    let _work = s.queue.start(&key_of(cm.as_ref()), Instant::now());
+    s.queue.reconcile(&key_of(cm.as_ref()), mark(&cm, &s)).await
+}
+
+async fn mark(cm: &ConfigMap, s: &State) -> Result<Action, kube::Error> {
     let marked = cm.metadata.annotations.as_ref().and_then(|a| a.get(ANNOTATION));
     if marked == Some(&s.identity) {
         return Ok(Action::await_change());
@@ -62,8 +64,7 @@ async fn reconcile(cm: Arc<ConfigMap>, s: Arc<State>) -> Result<Action, kube::Er
 
 fn error_policy(cm: Arc<ConfigMap>, e: &kube::Error, s: Arc<State>) -> Action {
     warn!(configmap = %key_of(cm.as_ref()), error = %runtime::chain(e), "reconcile failed");
-    s.queue.retry();
-    Action::requeue(Duration::from_secs(5))
+    Action::requeue(s.queue.failed(&key_of(cm.as_ref()), Instant::now()))
 }
 
 async fn work(ctx: Context, selector: String) -> anyhow::Result<()> {

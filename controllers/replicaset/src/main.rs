@@ -95,13 +95,17 @@ fn message(e: &kube::Error) -> String {
 }
 
 async fn reconcile(rs: Arc<ReplicaSet>, s: Arc<State>) -> Result<Action, SyncError> {
-    let ns = rs.namespace().unwrap_or_default();
-    let name = rs.name_any();
-    let key = rs_key(&ns, &name);
     if !s.health.is_synced() {
         return Ok(Action::requeue(Duration::from_millis(200)));
     }
-    let _work = s.queue.start(&key, Instant::now());
+    s.queue.reconcile(&key_of(rs.as_ref()), sync(&rs, &s)).await
+}
+
+/// Upstream `syncReplicaSet`.
+async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
+    let ns = rs.namespace().unwrap_or_default();
+    let name = rs.name_any();
+    let key = rs_key(&ns, &name);
     let needs_sync = s.expectations.satisfied_expectations(&key);
     let spec = rs.spec.clone().unwrap_or_default();
     let selector = match Selector::from_label_selector(Some(&spec.selector)) {
@@ -269,8 +273,7 @@ async fn manage(
 
 fn error_policy(rs: Arc<ReplicaSet>, e: &SyncError, s: Arc<State>) -> Action {
     warn!(replicaset = %key_of(rs.as_ref()), error = %e, "sync failed");
-    s.queue.retry();
-    Action::requeue(Duration::from_secs(5))
+    Action::requeue(s.queue.failed(&key_of(rs.as_ref()), Instant::now()))
 }
 
 /// Feeds the expectations from the pod watch: the first sight of a pod is
