@@ -1,5 +1,6 @@
 //! rudder-common: the runtime every Rudder binary shares.
 
+pub mod cache;
 pub mod client;
 pub mod controller_ref;
 pub mod events;

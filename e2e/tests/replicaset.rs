@@ -240,3 +240,92 @@ async fn deleting_cascades_and_orphaning_leaves_pods_without_owner() {
     })
     .await;
 }
+
+fn condition(rs: &ReplicaSet, type_: &str) -> Option<k8s_openapi::api::apps::v1::ReplicaSetCondition> {
+    rs.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_).cloned()
+}
+
+#[tokio::test]
+async fn a_failing_create_sets_replica_failure_and_recovers_when_fixed() {
+    use k8s_openapi::api::events::v1::Event;
+    use k8s_openapi::api::scheduling::v1::PriorityClass;
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    // The Priority admission plugin refuses pods naming a PriorityClass
+    // that does not exist (403), as kube-apiserver does.
+    let class = format!("{ns}-class");
+    let mut r = rs("web", 3, json!({}));
+    r.spec.as_mut().unwrap().template.as_mut().unwrap().spec.as_mut().unwrap().priority_class_name = Some(class.clone());
+    rss.create(&PostParams::default(), &r).await.unwrap();
+
+    let failure = eventually(60, "ReplicaFailure True", || async {
+        condition(&rss.get("web").await.ok()?, "ReplicaFailure").filter(|c| c.status == "True")
+    })
+    .await;
+    assert_eq!(failure.reason.as_deref(), Some("FailedCreate"));
+    let msg = failure.message.unwrap_or_default();
+    assert_eq!(msg, format!("pods \"web-\" is forbidden: no PriorityClass with name {class} was found"));
+    let events: Api<Event> = Api::namespaced(world.client.clone(), &ns);
+    let warned = eventually(30, "a FailedCreate event", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items.into_iter().find(|e| e.reason.as_deref() == Some("FailedCreate") && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("web"))
+    })
+    .await;
+    assert_eq!(warned.type_.as_deref(), Some("Warning"));
+    assert_eq!(warned.note.unwrap_or_default(), format!("Error creating: {msg}"));
+    assert!(pods_of(&pods, "web").await.is_empty());
+
+    // Fixed: the class exists. The retries (backing off) create the pods
+    // and the condition goes away.
+    let pcs: Api<PriorityClass> = Api::all(world.client.clone());
+    let pc: PriorityClass = serde_json::from_value(json!({"metadata": {"name": class}, "value": 1000})).unwrap();
+    pcs.create(&PostParams::default(), &pc).await.unwrap();
+    settled(&rss, &pods, "web", 3).await;
+    eventually(30, "ReplicaFailure gone", || async { condition(&rss.get("web").await.ok()?, "ReplicaFailure").is_none().then_some(()) }).await;
+    let _ = pcs.delete(&class, &Default::default()).await;
+}
+
+#[tokio::test]
+async fn a_restart_mid_scale_up_creates_no_extra_pods() {
+    use futures::StreamExt;
+    use kube::runtime::watcher;
+    use std::sync::{Arc, Mutex};
+    // A slow client (5 requests/s) so that the scale-up is still under way
+    // when the controller is killed.
+    let mut world = World::start_with_args(&[
+        ("rudder-replicaset-controller", &["--kube-api-qps=5", "--kube-api-burst=5"][..]),
+        ("rudder-scheduler", &[][..]),
+    ])
+    .await
+    .expect("world");
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    // Every pod ever created for the ReplicaSet, by uid.
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let record = seen.clone();
+    let watch = tokio::spawn(watcher(pods.clone(), watcher::Config::default().labels("app=web")).for_each(move |e| {
+        if let Ok(watcher::Event::Apply(p) | watcher::Event::InitApply(p)) = e {
+            record.lock().unwrap().insert(p.metadata.uid.unwrap_or_default());
+        }
+        futures::future::ready(())
+    }));
+    let replicas = 40;
+    rss.create(&PostParams::default(), &rs("web", replicas, json!({}))).await.unwrap();
+    let before = eventually(60, "some pods created", || async {
+        let n = pods_of(&pods, "web").await.len();
+        (n >= 5).then_some(n)
+    })
+    .await;
+    if !world.external() {
+        assert!(before < replicas as usize, "the scale-up had already finished ({before} pods): nothing was tested");
+    }
+    world.restart("rudder-replicaset-controller").await.expect("restarted");
+    settled(&rss, &pods, "web", replicas).await;
+    eventually(30, "the watch saw every pod", || async { (seen.lock().unwrap().len() >= replicas as usize).then_some(()) }).await;
+    watch.abort();
+    let created = seen.lock().unwrap().len();
+    assert_eq!(created, replicas as usize, "pods created in all, across the restart");
+}

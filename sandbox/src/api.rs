@@ -28,6 +28,15 @@ pub enum Reply {
     Watch(Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send + Sync>>),
 }
 
+/// The name an admission plugin's Forbidden error names (upstream
+/// `extractResourceName`): the name, else the generateName (names are not
+/// generated yet), else "Unknown".
+fn admission_name(obj: &Value) -> String {
+    let m = obj.get("metadata");
+    let field = |f: &str| m.and_then(|m| m.get(f)).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+    field("name").or_else(|| field("generateName")).unwrap_or_else(|| "Unknown".into())
+}
+
 impl Reply {
     fn ok(body: Value) -> Self {
         Reply::Json { code: 200, body, warnings: Vec::new() }
@@ -551,6 +560,7 @@ impl Api {
         Ok(out)
     }
 
+    /// The built-in admission plugins (run before the name is generated).
     fn admit_pod(&self, pod: &mut Value) -> ApiResult<()> {
         let pcs = registry::find("scheduling.k8s.io", "v1", "priorityclasses").expect("priorityclasses");
         let store = self.store.clone();
@@ -571,7 +581,7 @@ impl Api {
                 )
             })
         };
-        crate::defaults::admit_pod_priority(pod, &lookup, &global).map_err(|e| ApiError::forbidden("", "pods", meta::name(pod), &e))?;
+        crate::defaults::admit_pod_priority(pod, &lookup, &global).map_err(|e| ApiError::forbidden("", "pods", &admission_name(pod), &e))?;
         crate::defaults::admit_default_toleration_seconds(pod);
         Ok(())
     }

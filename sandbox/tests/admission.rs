@@ -413,3 +413,21 @@ async fn dry_run_creates_reach_webhooks_without_side_effects_and_store_nothing()
     assert!(seen.iter().any(|(p, r)| p.starts_with("/on-dry-run") && r["request"]["dryRun"] == true));
     assert_eq!(get_pod(&c, "web2").await.0, 404);
 }
+
+#[tokio::test]
+async fn the_priority_plugin_forbids_unknown_classes_naming_the_pod_as_upstream() {
+    let (_s, c) = start().await;
+    let body = |meta: Value| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+               "spec": {"priorityClassName": "nope", "containers": [{"name": "c", "image": "nginx"}]}})
+        .to_string()
+    };
+    // Admission runs before the name is generated: generateName is named.
+    let (code, v) = raw(&c, "POST", PODS, "application/json", &body(json!({"generateName": "web-"}))).await;
+    assert_eq!(code, 403, "{v}");
+    assert_eq!(v["reason"], "Forbidden");
+    assert_eq!(v["message"], "pods \"web-\" is forbidden: no PriorityClass with name nope was found");
+    let (code, v) = raw(&c, "POST", PODS, "application/json", &body(json!({"name": "p"}))).await;
+    assert_eq!(code, 403, "{v}");
+    assert_eq!(v["message"], "pods \"p\" is forbidden: no PriorityClass with name nope was found");
+}

@@ -159,6 +159,21 @@ pub fn pod_from_template(rs: &ReplicaSet) -> Option<Pod> {
     Some(Pod { metadata: meta, spec: template.spec, status: None })
 }
 
+/// Upstream `reportSortingDeletionAgeRatioMetric`: for each ready victim,
+/// its age over the age of the youngest ready pod of the ReplicaSet, as
+/// upstream divides them: whole milliseconds, integer division (so the
+/// ratio is floored). Pods younger than a millisecond give no ratio.
+pub fn deletion_age_ratios(pods: &[Pod], victims: &[&Pod], now: Timestamp) -> Vec<f64> {
+    let created = |p: &Pod| p.metadata.creation_timestamp.as_ref().map(|t| t.0).unwrap_or(Timestamp::UNIX_EPOCH);
+    let age_ms = |t: Timestamp| now.as_millisecond().saturating_sub(t.as_millisecond());
+    let youngest = pods.iter().filter(|p| is_pod_ready(p)).map(created).max().unwrap_or(Timestamp::UNIX_EPOCH);
+    let youngest_age = age_ms(youngest);
+    if youngest_age <= 0 {
+        return vec![];
+    }
+    victims.iter().filter(|p| is_pod_ready(p)).map(|p| (age_ms(created(p)) / youngest_age) as f64).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +195,26 @@ mod tests {
             None => json!([{"type": "Ready", "status": "False"}]),
         };
         serde_json::from_value(json!({"metadata": {"name": "p", "labels": labels}, "status": {"conditions": conditions}})).unwrap()
+    }
+
+    #[test]
+    fn deletion_age_ratio_is_floored_like_upstream() {
+        let now: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+        let mk = |created: &str, ready: bool| -> Pod {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"creationTimestamp": created},
+                "status": {"conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}
+            }))
+            .unwrap()
+        };
+        // Ages: 10 min, 4 min (the youngest ready), 1 min (not ready: ignored).
+        let old = mk("2026-01-01T00:00:00Z", true);
+        let young = mk("2026-01-01T00:06:00Z", true);
+        let unready = mk("2026-01-01T00:09:00Z", false);
+        let pods = vec![old.clone(), young.clone(), unready.clone()];
+        assert_eq!(deletion_age_ratios(&pods, &[&old, &unready, &young], now), vec![2.0, 1.0]);
+        // No ready pod: nothing to report.
+        assert!(deletion_age_ratios(std::slice::from_ref(&unready), &[&unready], now).is_empty());
     }
 
     #[test]

@@ -19,6 +19,9 @@ use kube::api::{Api, DeleteParams, PostParams, Preconditions};
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use rudder_common::cache::{Indexer, by_controller, by_namespace, orphans_by_namespace};
 use rudder_common::controller_ref::{ControllerRefManager, controller_of};
 use rudder_common::events::{EventType, Recorder, object_reference};
 use rudder_common::expectations::ControllerExpectations;
@@ -28,7 +31,7 @@ use rudder_common::runtime::{self, Context, chain};
 use rudder_common::selector::Selector;
 use rudder_common::workqueue::{WorkqueueMetrics, key_of};
 use rudder_replicaset::{
-    ManageError, Scale, calculate_status, next_availability_check, pod_from_template, scale, slow_start_batches, status_changed,
+    ManageError, Scale, calculate_status, deletion_age_ratios, next_availability_check, pod_from_template, scale, slow_start_batches, status_changed,
 };
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -56,7 +59,10 @@ impl HasCommon for Args {
 
 struct State {
     client: kube::Client,
-    pods: Store<Pod>,
+    pods: Indexer<Pod>,
+    replicasets: Store<ReplicaSet>,
+    /// `replicaset_controller_sorting_deletion_age_ratio`.
+    age_ratio: Histogram,
     expectations: ControllerExpectations,
     recorder: Recorder,
     queue: WorkqueueMetrics,
@@ -116,14 +122,18 @@ async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
         }
     };
     let now = jiff::Timestamp::now();
-    // The pods of this namespace, shared with the cache; only those the
-    // ReplicaSet may claim are copied.
-    let in_ns: Vec<Arc<Pod>> = s.pods.state().into_iter().filter(|p| p.namespace().as_deref() == Some(ns.as_str())).collect();
-    let owned_by_us = |p: &Pod| controller_of(&p.metadata).is_some_and(|c| Some(&c.uid) == rs.metadata.uid.as_ref());
-    let terminating = in_ns.iter().filter(|p| is_pod_terminating(p) && owned_by_us(p)).count();
-    let active: Vec<Arc<Pod>> = in_ns.into_iter().filter(|p| is_pod_active(p)).collect();
-    let candidates: Vec<Pod> =
-        active.iter().filter(|p| owned_by_us(p) || selector.matches(p.labels())).map(|p| p.as_ref().clone()).collect();
+    // The pods this ReplicaSet controls, and the orphans of its namespace
+    // (which it may adopt); pods of other controllers are not its business.
+    let uid = rs.metadata.uid.clone().unwrap_or_default();
+    let owned = s.pods.by_index(BY_CONTROLLER, &uid);
+    let terminating = owned.iter().filter(|p| is_pod_terminating(p)).count();
+    let orphans = s.pods.by_index(ORPHANS, &ns);
+    let candidates: Vec<Pod> = owned
+        .iter()
+        .chain(orphans.iter().filter(|p| selector.matches(p.labels())))
+        .filter(|p| is_pod_active(p))
+        .map(|p| p.as_ref().clone())
+        .collect();
     let pods_api: Api<Pod> = Api::namespaced(s.client.clone(), &ns);
     let rs_api: Api<ReplicaSet> = Api::namespaced(s.client.clone(), &ns);
     let mut manager =
@@ -136,11 +146,11 @@ async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
 
     let mut manage_error = None;
     if needs_sync && rs.metadata.deletion_timestamp.is_none() {
-        manage_error = manage(&rs, &s, &key, &pods_api, &claimed, &active, now).await;
+        manage_error = manage(rs, s, &key, &pods_api, &claimed, now).await;
     }
     let refs: Vec<&Pod> = claimed.iter().collect();
-    let status = calculate_status(&rs, &refs, terminating, manage_error.as_ref(), now);
-    if status_changed(&rs, &status)
+    let status = calculate_status(rs, &refs, terminating, manage_error.as_ref(), now);
+    if status_changed(rs, &status)
         && let Err(e) = rudder_common::status::patch_status(&rs_api, rs.as_ref(), rs.status.as_ref(), &status, false).await
         && !matches!(&e, kube::Error::Api(st) if st.code == 404)
     {
@@ -153,7 +163,7 @@ async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
     let available = status.available_replicas.unwrap_or(0);
     if ready == spec.replicas.unwrap_or(1)
         && available != ready
-        && let Some(after) = next_availability_check(&rs, &refs, now)
+        && let Some(after) = next_availability_check(rs, &refs, now)
     {
         return Ok(Action::requeue(after));
     }
@@ -167,7 +177,6 @@ async fn manage(
     key: &str,
     pods_api: &Api<Pod>,
     claimed: &[Pod],
-    active: &[Arc<Pod>],
     now: jiff::Timestamp,
 ) -> Option<ManageError> {
     let replicas = rs.spec.as_ref().and_then(|sp| sp.replicas).unwrap_or(1);
@@ -186,6 +195,8 @@ async fn manage(
                 let results = futures::future::join_all((0..batch).map(|_| pods_api.create(&pp, &template))).await;
                 for r in results {
                     match r {
+                        // Every create would fail in a namespace being deleted: nothing to report.
+                        Err(e) if namespace_terminating(&e) => {}
                         Ok(pod) => {
                             created += 1;
                             s.recorder.publish(
@@ -222,13 +233,14 @@ async fn manage(
             failure.map(|message| ManageError { reason: "FailedCreate", message })
         }
         Scale::Delete(n) => {
-            // Pods of ReplicaSets with the same controller (a Deployment's) count for co-location ranks.
-            let owner = controller_of(&rs.metadata).map(|c| c.uid.clone());
-            let related: Vec<&Pod> = match &owner {
-                Some(_) => active.iter().map(|p| p.as_ref()).filter(|p| owner_rs(p).is_some()).collect(),
-                None => claimed.iter().collect(),
-            };
+            let related = related_pods(rs, s);
+            let related: Vec<&Pod> = related.iter().map(|p| p.as_ref()).collect();
             let victims = pods_to_delete(claimed.iter().collect::<Vec<_>>(), &related, n, now);
+            if n < claimed.len() {
+                for ratio in deletion_age_ratios(claimed, &victims, now) {
+                    s.age_ratio.observe(ratio);
+                }
+            }
             s.expectations.expect_deletions(key, victims.len() as i64);
             let results = futures::future::join_all(victims.iter().map(|p| {
                 let dp = DeleteParams {
@@ -271,6 +283,41 @@ async fn manage(
     }
 }
 
+/// Upstream `getIndirectlyRelatedPods`: the pods (active or not) selected by
+/// any ReplicaSet with the same controller as this one (a Deployment's
+/// ReplicaSets), whose placement counts in the co-location rank of the
+/// victims. None for a ReplicaSet with no controller.
+fn related_pods(rs: &ReplicaSet, s: &State) -> Vec<Arc<Pod>> {
+    let Some(owner) = controller_of(&rs.metadata) else {
+        return vec![];
+    };
+    let ns = rs.namespace().unwrap_or_default();
+    let in_ns = s.pods.by_index(BY_NAMESPACE, &ns);
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for sibling in s.replicasets.state() {
+        let same_owner = controller_of(&sibling.metadata).is_some_and(|c| c.uid == owner.uid);
+        if !same_owner || sibling.namespace().as_deref() != Some(ns.as_str()) {
+            continue;
+        }
+        let Some(sel) = sibling.spec.as_ref().and_then(|sp| Selector::from_label_selector(Some(&sp.selector)).ok()) else {
+            continue;
+        };
+        for p in in_ns.iter().filter(|p| sel.matches(p.labels())) {
+            if seen.insert(p.metadata.uid.clone()) {
+                out.push(p.clone());
+            }
+        }
+    }
+    out
+}
+
+/// A create refused because the namespace is being deleted (status cause
+/// `NamespaceTerminating`): upstream takes it as success.
+fn namespace_terminating(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(st) if st.details.as_ref().is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating")))
+}
+
 fn error_policy(rs: Arc<ReplicaSet>, e: &SyncError, s: Arc<State>) -> Action {
     warn!(replicaset = %key_of(rs.as_ref()), error = %e, "sync failed");
     Action::requeue(s.queue.failed(&key_of(rs.as_ref()), Instant::now()))
@@ -284,15 +331,39 @@ struct Observed {
     terminating: HashSet<String>,
 }
 
-async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
+/// The controller's own metrics (upstream's `replicaset_controller_*`).
+#[derive(Clone)]
+struct Metrics {
+    age_ratio: Histogram,
+}
+
+impl Metrics {
+    fn new(registry: &mut Registry) -> Metrics {
+        let age_ratio = Histogram::new(exponential_buckets(0.25, 2.0, 6));
+        registry.register(
+            "replicaset_controller_sorting_deletion_age_ratio",
+            "The ratio of chosen deleted pod's ages to the current youngest pod's age (at the time). Should be <2. The intent of this metric is to measure the rough efficacy of the LogarithmicScaleDown feature gate's effect on the sorting (and deletion) of pods when a replicaset scales down. This only considers Ready pods when calculating and reporting.",
+            age_ratio.clone(),
+        );
+        Metrics { age_ratio }
+    }
+}
+
+const BY_NAMESPACE: &str = "namespace";
+const BY_CONTROLLER: &str = "controller";
+const ORPHANS: &str = "orphans";
+
+async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let queue = ctx.workqueues.queue("replicaset");
     let (rs_reader, rs_writer) = reflector::store::<ReplicaSet>();
-    let (pod_reader, pod_writer) = reflector::store::<Pod>();
+    let pods = Indexer::new(vec![(BY_NAMESPACE, by_namespace), (BY_CONTROLLER, by_controller), (ORPHANS, orphans_by_namespace)]);
     let expectations = ControllerExpectations::new();
     let state = Arc::new(State {
         client: client.clone(),
-        pods: pod_reader.clone(),
+        pods: pods.clone(),
+        replicasets: rs_reader.clone(),
+        age_ratio: metrics.age_ratio.clone(),
         expectations,
         recorder: Recorder::new(client.clone(), "replicaset-controller", ctx.identity.clone()),
         queue: queue.clone(),
@@ -317,8 +388,9 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
 
     let mut o = Observed::default();
     let st = state.clone();
-    let pod_stream = reflector(pod_writer, watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()))
+    let pod_stream = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .default_backoff()
+        .inspect_ok(move |e| pods.apply(e))
         .inspect_ok(move |e| match e {
             watcher::Event::InitDone => pod_synced(),
             watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
@@ -390,5 +462,5 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
 async fn main() -> ExitCode {
     let args: Args = flags::parse_or_exit();
     let common = args.common.clone();
-    runtime::run(&common, "rudder-replicaset-controller", |ctx| work(ctx, args)).await
+    runtime::run_with_metrics(&common, "rudder-replicaset-controller", Metrics::new, |ctx, m| work(ctx, args, m)).await
 }
