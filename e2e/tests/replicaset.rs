@@ -270,7 +270,9 @@ async fn a_failing_create_sets_replica_failure_and_recovers_when_fixed() {
     let events: Api<Event> = Api::namespaced(world.client.clone(), &ns);
     let warned = eventually(30, "a FailedCreate event", || async {
         let list = events.list(&ListParams::default()).await.ok()?;
-        list.items.into_iter().find(|e| e.reason.as_deref() == Some("FailedCreate") && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("web"))
+        list.items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("FailedCreate") && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("web"))
     })
     .await;
     assert_eq!(warned.type_.as_deref(), Some("Warning"));
@@ -283,7 +285,8 @@ async fn a_failing_create_sets_replica_failure_and_recovers_when_fixed() {
     let pc: PriorityClass = serde_json::from_value(json!({"metadata": {"name": class}, "value": 1000})).unwrap();
     pcs.create(&PostParams::default(), &pc).await.unwrap();
     settled(&rss, &pods, "web", 3).await;
-    eventually(30, "ReplicaFailure gone", || async { condition(&rss.get("web").await.ok()?, "ReplicaFailure").is_none().then_some(()) }).await;
+    eventually(30, "ReplicaFailure gone", || async { condition(&rss.get("web").await.ok()?, "ReplicaFailure").is_none().then_some(()) })
+        .await;
     let _ = pcs.delete(&class, &Default::default()).await;
 }
 

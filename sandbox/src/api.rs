@@ -581,7 +581,8 @@ impl Api {
                 )
             })
         };
-        crate::defaults::admit_pod_priority(pod, &lookup, &global).map_err(|e| ApiError::forbidden("", "pods", &admission_name(pod), &e))?;
+        crate::defaults::admit_pod_priority(pod, &lookup, &global)
+            .map_err(|e| ApiError::forbidden("", "pods", &admission_name(pod), &e))?;
         crate::defaults::admit_default_toleration_seconds(pod);
         Ok(())
     }

@@ -31,7 +31,8 @@ use rudder_common::runtime::{self, Context, chain};
 use rudder_common::selector::Selector;
 use rudder_common::workqueue::{WorkqueueMetrics, key_of};
 use rudder_replicaset::{
-    ManageError, Scale, calculate_status, deletion_age_ratios, next_availability_check, pod_from_template, scale, slow_start_batches, status_changed,
+    ManageError, Scale, calculate_status, deletion_age_ratios, next_availability_check, pod_from_template, scale, slow_start_batches,
+    status_changed,
 };
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -171,14 +172,7 @@ async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
 }
 
 /// Creates or deletes pods; the error that goes into ReplicaFailure, if any.
-async fn manage(
-    rs: &ReplicaSet,
-    s: &State,
-    key: &str,
-    pods_api: &Api<Pod>,
-    claimed: &[Pod],
-    now: jiff::Timestamp,
-) -> Option<ManageError> {
+async fn manage(rs: &ReplicaSet, s: &State, key: &str, pods_api: &Api<Pod>, claimed: &[Pod], now: jiff::Timestamp) -> Option<ManageError> {
     let replicas = rs.spec.as_ref().and_then(|sp| sp.replicas).unwrap_or(1);
     let regarding = object_reference(rs);
     match scale(claimed.len(), replicas, s.burst) {
