@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p rudder-bench -- sandbox-objects --pods 10000
 //! cargo run --release -p rudder-bench -- sim-nodes --nodes 100 --pods 10000
+//! cargo run --release -p rudder-bench -- replicaset --replicasets 100 --replicas 100
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
@@ -17,6 +18,7 @@ use kube::Api;
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod replicaset;
 mod scheduler;
 mod sim_nodes;
 
@@ -89,6 +91,21 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         group: usize,
     },
+    /// rudder-replicaset-controller (the binary next to this one: `cargo
+    /// build --release -p rudder-replicaset-controller`) against the sandbox:
+    /// N ReplicaSets of R replicas created at once; prints the time until
+    /// every pod exists and every status reports them, the controller's CPU
+    /// time and peak RSS.
+    Replicaset {
+        #[arg(long, default_value_t = 100)]
+        replicasets: usize,
+        #[arg(long, default_value_t = 100)]
+        replicas: usize,
+        /// The controller's client rate limit (`--kube-api-qps` and burst);
+        /// lifted by default so the figure is the controller's own.
+        #[arg(long, default_value_t = 1_000_000.0)]
+        qps: f64,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -112,6 +129,9 @@ async fn main() {
         }
         Command::Scheduler { nodes, pods, shape, group } => {
             scheduler::run(scheduler::Params { nodes, pods, shape, group }).await.map(|r| print!("{r}"))
+        }
+        Command::Replicaset { replicasets, replicas, qps } => {
+            replicaset::run(replicaset::Params { replicasets, replicas, qps }).await.map(|r| print!("{r}"))
         }
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,

@@ -5,7 +5,10 @@
 //! real child processes (found next to the test executable, i.e. in cargo's
 //! target directory, or on PATH), killed when the world is dropped. With
 //! `E2E_KUBECONFIG` set, the same tests run against that cluster instead,
-//! where Rudder is already installed: nothing is started.
+//! where Rudder is already installed: nothing is started, and
+//! [`World::restart`] deletes the component's pods (label
+//! `app.kubernetes.io/name=<binary>`, namespace `E2E_RUDDER_NAMESPACE`,
+//! default `rudder-system`) for its Deployment or a standby to take over.
 //!
 //! Every test works in a fresh namespace ([`World::namespace`]).
 

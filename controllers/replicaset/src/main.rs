@@ -370,20 +370,26 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
     let mut pod_synced = gate.part();
 
     let triggers = queue.clone();
-    let rs_stream = reflector(rs_writer, watcher(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default()))
-        .default_backoff()
-        .inspect_ok(move |e| {
-            if matches!(e, watcher::Event::InitDone) {
-                rs_synced();
-            }
-        })
-        .touched_objects()
-        .inspect_ok(move |rs| triggers.add(&key_of(rs), Instant::now()));
+    let rs_stream = reflector(
+        rs_writer,
+        watcher(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default()).modify(|rs| rs.metadata.managed_fields = None),
+    )
+    .default_backoff()
+    .inspect_ok(move |e| {
+        if matches!(e, watcher::Event::InitDone) {
+            rs_synced();
+        }
+    })
+    .touched_objects()
+    .inspect_ok(move |rs| triggers.add(&key_of(rs), Instant::now()));
 
     let mut o = Observed::default();
     let st = state.clone();
+    // managedFields are dropped as they arrive, as kube-controller-manager's
+    // informers do: nothing here reads them, and they are a good part of a pod.
     let pod_stream = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .default_backoff()
+        .modify(|p| p.metadata.managed_fields = None)
         .inspect_ok(move |e| pods.apply(e))
         .inspect_ok(move |e| match e {
             watcher::Event::InitDone => pod_synced(),

@@ -123,12 +123,12 @@ profiles:
 ";
 
 /// A free port on 127.0.0.1, picked by the OS.
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?.local_addr()?.port())
 }
 
 /// The HTTP status of `GET path` on `addr`, if it answers within a second.
-async fn probe(addr: &str, path: &str) -> Option<u16> {
+pub async fn probe(addr: &str, path: &str) -> Option<u16> {
     let fut = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
         stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.ok()?;
