@@ -16,6 +16,14 @@
 //! | `sim.rudder.dev/termination-delay` | containers stop this long after the pod is deleted; past the grace period they are killed (exit 137) | `0s` |
 //! | `sim.rudder.dev/cpu`, `sim.rudder.dev/memory` | usage reported by the metrics API (see the sandbox README) | |
 //!
+//! # Images that cannot be pulled
+//!
+//! An image whose registry host is under `.invalid` (RFC 2606: a name that
+//! never resolves, e.g. `registry.invalid/app:1`) fails to pull as it would on
+//! a real node: the container waits (`ErrImagePull`, then `ImagePullBackOff`),
+//! never starts and never turns ready, and the pod stays `Pending`. Tests
+//! use it for rollouts that never become ready, portably.
+//!
 //! A malformed value is reported once by the simulator (a Warning log naming
 //! the pod and annotation) and the default is used, so a typo never stalls a pod.
 
@@ -130,9 +138,27 @@ fn backoff(sc: &Scenario, restarts: i32) -> Duration {
 /// A container's life as the simulation sees it.
 #[derive(Clone, Debug, PartialEq)]
 enum Life {
-    Running { since: Timestamp },
-    Exited { started: Timestamp, finished: Timestamp, code: i32 },
-    BackOff { started: Timestamp, finished: Timestamp, code: i32 },
+    /// The image cannot be pulled: the container never starts.
+    Pulling,
+    Running {
+        since: Timestamp,
+    },
+    Exited {
+        started: Timestamp,
+        finished: Timestamp,
+        code: i32,
+    },
+    BackOff {
+        started: Timestamp,
+        finished: Timestamp,
+        code: i32,
+    },
+}
+
+/// Whether an image's registry host is under `.invalid` (see the module doc).
+pub fn unpullable(image: &str) -> bool {
+    let first = image.split('/').next().unwrap_or_default();
+    image.contains('/') && first.split(':').next().unwrap_or_default().trim_end_matches('.').ends_with(".invalid")
 }
 
 fn life_of(cs: &ContainerStatus) -> Option<Life> {
@@ -180,7 +206,7 @@ fn advance(mut life: Life, mut restarts: i32, sc: &Scenario, policy: &str, now: 
                 restarts += 1;
                 life = Life::Running { since: at };
             }
-            Life::Exited { .. } => return (life, restarts, None),
+            Life::Exited { .. } | Life::Pulling => return (life, restarts, None),
         }
     }
 }
@@ -272,9 +298,9 @@ pub fn step(pod: &Pod, sc: &Scenario, at: &Placement, now: Timestamp) -> Outcome
         }
     };
     let mut lives = Vec::new();
-    for (name, _) in &spec_containers {
+    for (name, image) in &spec_containers {
         let prev = old_statuses.iter().find(|c| &c.name == name);
-        let life = prev.and_then(life_of).unwrap_or(Life::Running { since: started });
+        let life = if unpullable(image) { Life::Pulling } else { prev.and_then(life_of).unwrap_or(Life::Running { since: started }) };
         let restarts = prev.map(|c| c.restart_count).unwrap_or(0);
         let (life, restarts, next) = advance(life, restarts, sc, &policy, now);
         soonest(next);
@@ -291,8 +317,13 @@ pub fn step(pod: &Pod, sc: &Scenario, at: &Placement, now: Timestamp) -> Outcome
         } else {
             let code = if plus(requested, sc.termination_delay) <= grace_end { 0 } else { 137 };
             for (life, _) in lives.iter_mut() {
-                if let Life::Running { since } | Life::BackOff { started: since, .. } = *life {
-                    *life = Life::Exited { started: since, finished: stop_at, code };
+                match *life {
+                    Life::Running { since } | Life::BackOff { started: since, .. } => {
+                        *life = Life::Exited { started: since, finished: stop_at, code };
+                    }
+                    // Never started: nothing to stop.
+                    Life::Pulling => *life = Life::Exited { started: stop_at, finished: stop_at, code: 137 },
+                    Life::Exited { .. } => {}
                 }
             }
         }
@@ -303,6 +334,23 @@ pub fn step(pod: &Pod, sc: &Scenario, at: &Placement, now: Timestamp) -> Outcome
     for ((name, image), (life, restarts)) in spec_containers.iter().zip(&lives) {
         let prev = old_statuses.iter().find(|c| &c.name == name);
         let (state, last_state, ready, started_flag) = match life {
+            Life::Pulling => {
+                // The first attempt fails (ErrImagePull); then the kubelet backs off.
+                let waiting = if prev.is_some() {
+                    ContainerStateWaiting {
+                        reason: Some("ImagePullBackOff".into()),
+                        message: Some(format!("Back-off pulling image \"{image}\"")),
+                    }
+                } else {
+                    soonest(Some(plus(now, Duration::from_secs(1))));
+                    let host = image.split('/').next().unwrap_or_default().split(':').next().unwrap_or_default();
+                    ContainerStateWaiting {
+                        reason: Some("ErrImagePull".into()),
+                        message: Some(format!("failed to pull image \"{image}\": dial tcp: lookup {host}: no such host")),
+                    }
+                };
+                (ContainerState { waiting: Some(waiting), ..Default::default() }, Some(ContainerState::default()), false, false)
+            }
             Life::Running { since } => {
                 let (ready, next) = readiness(*since, sc, now);
                 soonest(next);
@@ -329,8 +377,9 @@ pub fn step(pod: &Pod, sc: &Scenario, at: &Placement, now: Timestamp) -> Outcome
         statuses.push(ContainerStatus {
             name: name.clone(),
             image: image.clone(),
-            image_id: format!("sim://{image}"),
-            container_id: Some(container_id(pod, name, *restarts)),
+            // An image never pulled has no id, and no container was made.
+            image_id: if matches!(life, Life::Pulling) { String::new() } else { format!("sim://{image}") },
+            container_id: (!matches!(life, Life::Pulling)).then(|| container_id(pod, name, *restarts)),
             ready,
             started: Some(started_flag),
             restart_count: *restarts,
@@ -343,6 +392,9 @@ pub fn step(pod: &Pod, sc: &Scenario, at: &Placement, now: Timestamp) -> Outcome
     let all_exited = !lives.is_empty() && lives.iter().all(|(l, _)| matches!(l, Life::Exited { .. }));
     let phase = if all_exited {
         if lives.iter().all(|(l, _)| matches!(l, Life::Exited { code: 0, .. })) { "Succeeded" } else { "Failed" }
+    } else if lives.iter().any(|(l, _)| matches!(l, Life::Pulling)) {
+        // A container that has never started keeps the pod Pending.
+        "Pending"
     } else {
         "Running"
     };
@@ -552,5 +604,34 @@ mod tests {
         assert_eq!(sc.exit_code, 0);
         assert_eq!(bad.len(), 2);
         assert!(bad[0].starts_with("sim.rudder.dev/ready-after: "), "{bad:?}");
+    }
+
+    #[test]
+    fn an_image_under_dot_invalid_never_pulls_and_the_pod_stays_pending() {
+        assert!(unpullable("registry.invalid/app:1"));
+        assert!(unpullable("registry.invalid:5000/app"));
+        assert!(!unpullable("nginx"));
+        assert!(!unpullable("docker.io/library/nginx:1.27"));
+        assert!(!unpullable("invalid/app"), "a Docker Hub user called invalid");
+        let mut p = pod("Always", json!({}));
+        p.spec.as_mut().unwrap().containers[0].image = Some("registry.invalid/app:1".into());
+        let (sc, _) = scenario(&p);
+        let at = Placement { node_ip: "10.0.0.1".into(), pod_ip: "10.1.0.1".into() };
+        let first = step(&p, &sc, &at, t(0));
+        let Step::Status(st) = first.step else { panic!("a status") };
+        assert_eq!(st.phase.as_deref(), Some("Pending"));
+        let cs = &st.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(cs.state.as_ref().unwrap().waiting.as_ref().unwrap().reason.as_deref(), Some("ErrImagePull"));
+        assert!(!cs.ready && cs.container_id.is_none() && cs.image_id.is_empty());
+        let ready = st.conditions.as_ref().unwrap().iter().find(|c| c.type_ == "Ready").unwrap();
+        assert_eq!((ready.status.as_str(), ready.reason.as_deref()), ("False", Some("ContainersNotReady")));
+        assert_eq!(first.wake, Some(t(1)));
+        p.status = Some(*st);
+        let Step::Status(st) = step(&p, &sc, &at, t(1)).step else { panic!("a status") };
+        let cs = &st.container_statuses.as_ref().unwrap()[0];
+        assert_eq!(cs.state.as_ref().unwrap().waiting.as_ref().unwrap().reason.as_deref(), Some("ImagePullBackOff"));
+        p.status = Some(*st);
+        let later = step(&p, &sc, &at, t(600));
+        assert_eq!(later, Outcome { step: Step::Nothing, wake: None }, "stays backing off");
     }
 }
