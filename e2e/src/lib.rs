@@ -176,6 +176,13 @@ impl World {
         NodesGuard { _stop: stop }
     }
 
+    /// Runs kubectl (`$RUDDER_KUBECTL`, else `kubectl` on PATH; the
+    /// README's test command installs one) against this world; returns its
+    /// exit status and what it printed (stdout, then stderr).
+    pub async fn kubectl(&self, args: &[&str]) -> anyhow::Result<(std::process::ExitStatus, String)> {
+        kubectl(&self.kubeconfig, args).await
+    }
+
     /// What a started binary has logged so far.
     pub fn log(&self, name: &str) -> String {
         self.dir.as_ref().and_then(|d| std::fs::read_to_string(d.path().join(format!("{name}.log"))).ok()).unwrap_or_default()
@@ -185,4 +192,20 @@ impl World {
     pub fn children(&mut self) -> &mut [tokio::process::Child] {
         &mut self.children
     }
+}
+
+/// Runs kubectl (`$RUDDER_KUBECTL`, else `kubectl` on PATH) with this
+/// kubeconfig; returns its exit status and what it printed (stdout, then
+/// stderr).
+pub async fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> anyhow::Result<(std::process::ExitStatus, String)> {
+    let exe = std::env::var_os("RUDDER_KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let out = tokio::process::Command::new(&exe)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .with_context(|| format!("running {}", exe.to_string_lossy()))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    Ok((out.status, text))
 }
