@@ -37,6 +37,14 @@ fn admission_name(obj: &Value) -> String {
     field("name").or_else(|| field("generateName")).unwrap_or_else(|| "Unknown".into())
 }
 
+/// The group and kind a resource's Invalid errors name: those of the
+/// object upstream's strategy validates, the internal kind of the storage
+/// (so `Event`, not `Event.events.k8s.io`, for both Event APIs).
+fn strategy_kind(r: &ResourceType) -> (&'static str, &'static str) {
+    let s = registry::storage_of(r);
+    (s.group, s.kind)
+}
+
 impl Reply {
     fn ok(body: Value) -> Self {
         Reply::Json { code: 200, body, warnings: Vec::new() }
@@ -474,9 +482,10 @@ impl Api {
         let gen_name = m.get("generateName").and_then(Value::as_str).unwrap_or_default().to_string();
         if name.is_empty() {
             if gen_name.is_empty() {
+                let (group, kind) = strategy_kind(r);
                 return Err(ApiError::invalid(
-                    r.group,
-                    r.kind,
+                    group,
+                    kind,
                     "",
                     &[FieldError::required("metadata.name", "name or generateName is required")],
                 ));
@@ -514,7 +523,8 @@ impl Api {
         }
         let errs = crate::validation::validate(r.group, r.version, r.kind, &obj, None);
         if !errs.is_empty() {
-            return Err(ApiError::invalid(r.group, r.kind, meta::name(&obj), &errs));
+            let (group, kind) = strategy_kind(r);
+            return Err(ApiError::invalid(group, kind, meta::name(&obj), &errs));
         }
         let attrs = Attributes { object: Some(&obj), ..attrs };
         warnings.extend(self.webhooks.validate(&attrs).await?);
@@ -745,15 +755,16 @@ impl Api {
         // Removing finalizers from an object that is already deleting is
         // always allowed; everything else is validated.
         let errs = crate::validation::validate(r.group, r.version, r.kind, &new, Some(old));
+        let (group, kind) = strategy_kind(r);
         if !errs.is_empty() {
-            return Err(ApiError::invalid(r.group, r.kind, meta::name(&new), &errs));
+            return Err(ApiError::invalid(group, kind, meta::name(&new), &errs));
         }
         if meta::is_deleting(old) {
             let added: Vec<String> = meta::finalizers(&new).into_iter().filter(|f| !meta::finalizers(old).contains(f)).collect();
             if !added.is_empty() {
                 return Err(ApiError::invalid(
-                    r.group,
-                    r.kind,
+                    group,
+                    kind,
                     meta::name(&new),
                     &[FieldError::forbidden(
                         "metadata.finalizers",
@@ -1071,14 +1082,17 @@ impl Api {
             }
             let mut new = (*old).clone();
             let mut finalizers = meta::finalizers(&new);
-            let policy = opts.propagation.unwrap_or(match r.propagation {
-                DefaultPropagation::Background => Propagation::Background,
-                DefaultPropagation::Orphan => Propagation::Orphan,
-            });
+            let policy = match r.propagation {
+                // Neither orphan nor foreground deletion: the finalizers they use go.
+                DefaultPropagation::Unsupported => Propagation::Background,
+                DefaultPropagation::Background => opts.propagation.unwrap_or(Propagation::Background),
+                DefaultPropagation::Orphan => opts.propagation.unwrap_or(Propagation::Orphan),
+            };
             // An existing orphan or foreground finalizer says what the earlier delete asked for.
-            let policy = if finalizers.iter().any(|f| f == "orphan") && opts.propagation.is_none() {
+            let asked = opts.propagation.is_some() || r.propagation == DefaultPropagation::Unsupported;
+            let policy = if finalizers.iter().any(|f| f == "orphan") && !asked {
                 Propagation::Orphan
-            } else if finalizers.iter().any(|f| f == "foregroundDeletion") && opts.propagation.is_none() {
+            } else if finalizers.iter().any(|f| f == "foregroundDeletion") && !asked {
                 Propagation::Foreground
             } else {
                 policy
@@ -1423,13 +1437,15 @@ fn watch_line(kind: &str, obj: &Value) -> Bytes {
     Bytes::from(line)
 }
 
-/// The watch event a change is for this watcher, if any: an object that
-/// stops matching the selectors is DELETED for it, one that starts matching
-/// is ADDED.
-fn translate(f: &Filter, e: &Event) -> Option<&'static str> {
-    let now = f.matches(&e.obj);
-    let before = e.prev.as_ref().is_some_and(|p| f.matches(p));
-    match e.kind {
+/// The watch event a change is for this watcher, if any, with the object
+/// as the watched resource has it (converted from the stored one): an
+/// object that stops matching the selectors is DELETED for it, one that
+/// starts matching is ADDED.
+fn translate(f: &Filter, e: &Event) -> Option<(&'static str, Obj)> {
+    let (obj, prev) = e.view(f.resource);
+    let now = f.matches(&obj);
+    let before = prev.as_ref().is_some_and(|p| f.matches(p));
+    let kind = match e.kind {
         EventType::Added => now.then_some("ADDED"),
         EventType::Deleted => now.then_some("DELETED"),
         EventType::Modified => match (before, now) {
@@ -1438,7 +1454,8 @@ fn translate(f: &Filter, e: &Event) -> Option<&'static str> {
             (true, false) => Some("DELETED"),
             (false, false) => None,
         },
-    }
+    }?;
+    Some((kind, obj))
 }
 
 fn bookmark(r: &ResourceType, rv: u64, end: bool) -> Value {
@@ -1462,8 +1479,8 @@ async fn run_watch(w: WatchTask) {
         return;
     }
     for e in &replay {
-        if let Some(kind) = translate(&filter, e)
-            && tx.send(Ok(watch_line(kind, &render(&e.obj)))).await.is_err()
+        if let Some((kind, obj)) = translate(&filter, e)
+            && tx.send(Ok(watch_line(kind, &render(&obj)))).await.is_err()
         {
             return;
         }
@@ -1482,8 +1499,8 @@ async fn run_watch(w: WatchTask) {
                 // send them first, so the bookmark never runs ahead of an event.
                 let cur = store.current_rv();
                 while let Ok(WatchMsg::Event(e)) = rx.try_recv() {
-                    if let Some(kind) = translate(&filter, &e)
-                        && tx.send(Ok(watch_line(kind, &render(&e.obj)))).await.is_err() {
+                    if let Some((kind, obj)) = translate(&filter, &e)
+                        && tx.send(Ok(watch_line(kind, &render(&obj)))).await.is_err() {
                             return;
                         }
                 }
@@ -1501,8 +1518,8 @@ async fn run_watch(w: WatchTask) {
                         return;
                     }
                 };
-                if let Some(kind) = translate(&filter, &e)
-                    && tx.send(Ok(watch_line(kind, &render(&e.obj)))).await.is_err() {
+                if let Some((kind, obj)) = translate(&filter, &e)
+                    && tx.send(Ok(watch_line(kind, &render(&obj)))).await.is_err() {
                         return;
                     }
                 last_rv = last_rv.max(e.rv);

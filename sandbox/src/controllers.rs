@@ -254,7 +254,8 @@ impl Controllers {
         if ns_obj.pointer("/status/phase").and_then(Value::as_str) != Some("Terminating") {
             self.api.set_status_internal(ns_r, "", &ns, |v| v["status"]["phase"] = json!("Terminating"));
         }
-        for r in RESOURCES.iter().filter(|r| r.namespaced) {
+        // Each stored object once: resources sharing a storage (the two Event APIs) list the same objects.
+        for r in RESOURCES.iter().filter(|r| r.namespaced && std::ptr::eq(registry::storage_of(r), *r)) {
             let (_, objects) = self.api.store.list(r, Some(&ns));
             for o in objects {
                 if !meta::is_deleting(&o) {
@@ -273,7 +274,10 @@ impl Controllers {
         if !meta::is_deleting(&obj) {
             return;
         }
-        let empty = RESOURCES.iter().filter(|r| r.namespaced).all(|r| self.api.store.list(r, Some(ns)).1.is_empty());
+        let empty = RESOURCES
+            .iter()
+            .filter(|r| r.namespaced && std::ptr::eq(registry::storage_of(r), *r))
+            .all(|r| self.api.store.list(r, Some(ns)).1.is_empty());
         if !empty {
             return;
         }

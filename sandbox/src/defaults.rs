@@ -53,7 +53,8 @@ pub fn apply_defaults(group: &str, version: &str, kind: &str, obj: Value) -> Res
         ("", "v1", "LimitRange") => run(obj, kind, version, default_limit_range),
         ("", "v1", "ResourceQuota") => run(obj, kind, version, default_resource_quota),
         ("", "v1", "PersistentVolumeClaim") => run(obj, kind, version, default_pvc),
-        ("", "v1", "Event") => run(obj, kind, version, default_event),
+        ("", "v1", "Event") => core_event(obj, kind, version),
+        ("events.k8s.io", "v1", "Event") => events_event(obj, kind, version),
         ("apps", "v1", "Deployment") => keep_absent_selector(obj, |o| run(o, kind, version, default_deployment)),
         ("apps", "v1", "ReplicaSet") => keep_absent_selector(obj, |o| run(o, kind, version, default_replica_set)),
         ("apps", "v1", "DaemonSet") => keep_absent_selector(obj, |o| run(o, kind, version, default_daemon_set)),
@@ -817,12 +818,43 @@ fn default_pvc(pvc: &mut core::PersistentVolumeClaim) -> Result<(), String> {
     Ok(())
 }
 
-fn default_event(ev: &mut core::Event) -> Result<(), String> {
-    // Go encodes these without omitempty.
-    ev.reporting_component.get_or_insert_with(String::new);
-    ev.reporting_instance.get_or_insert_with(String::new);
-    ev.source.get_or_insert_with(Default::default);
-    Ok(())
+/// A core v1 Event: no defaults, but Go's decoding and encoding (a missing
+/// `involvedObject` is an empty one, which k8s-openapi's type cannot
+/// decode; empty values as [`crate::convert::normalize_event`] writes them).
+fn core_event(mut obj: Value, kind: &str, version: &str) -> Result<Value, String> {
+    if let Value::Object(m) = &mut obj
+        && m.get("involvedObject").is_none_or(Value::is_null)
+    {
+        m.insert("involvedObject".into(), Value::Object(Default::default()));
+    }
+    let mut out = run(obj, kind, version, |_: &mut core::Event| Ok(()))?;
+    crate::convert::normalize_event(&mut out, false);
+    Ok(out)
+}
+
+/// An events.k8s.io/v1 Event, likewise. Its `series.count` and
+/// `series.lastObservedTime` are required by k8s-openapi's type but zero
+/// values to Go's decoder (validation then reports them), so `series` is
+/// decoded on its own with both optional.
+fn events_event(mut obj: Value, kind: &str, version: &str) -> Result<Value, String> {
+    /// Named as the Go struct whose field `series` is, for decoding errors.
+    #[derive(serde::Deserialize)]
+    struct Event {
+        series: Option<core::EventSeries>,
+    }
+    let series = obj.as_object_mut().and_then(|m| m.remove("series")).filter(|s| !s.is_null());
+    let mut out = run(obj, kind, version, |_: &mut k8s_openapi::api::events::v1::Event| Ok(()))?;
+    if let Some(series) = series {
+        let mut holder = serde_json::Map::new();
+        holder.insert("series".into(), series);
+        let decoded: Event = decode::decode(Value::Object(holder), version)
+            .map_err(|e| format!("{kind} in version \"{version}\" cannot be handled as a {kind}: {e}"))?;
+        if let (Some(s), Some(m)) = (decoded.series, out.as_object_mut()) {
+            m.insert("series".into(), serde_json::to_value(s).map_err(|e| e.to_string())?);
+        }
+    }
+    crate::convert::normalize_event(&mut out, true);
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod controllers;
+pub mod convert;
 pub mod defaults;
 pub mod discovery;
 pub mod managed;

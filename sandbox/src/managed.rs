@@ -409,6 +409,25 @@ impl Writer<'_> {
     }
 }
 
+/// Converts the field sets of entries written through another version of
+/// the resource (Events: core v1 and events.k8s.io/v1) to the writer's
+/// version (`to_writer`), so that ownership is compared in one version, or
+/// back to their own. Entries keep their apiVersion, as upstream stores them.
+fn convert_sets(kind: &str, entries: &mut [Entry], writer_version: &str, to_writer: bool) {
+    for e in entries.iter_mut().filter(|e| e.api_version != writer_version) {
+        let (from, to) = if to_writer { (e.api_version.as_str(), writer_version) } else { (writer_version, e.api_version.as_str()) };
+        e.set = e
+            .set
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                crate::convert::field_path(kind, from, to, &mut p);
+                p
+            })
+            .collect();
+    }
+}
+
 /// Whether the request replaces the managed fields the object carries:
 /// upstream takes a non-empty list as given, keeps the stored ones for a
 /// missing or empty list, and a list of one empty entry strips them.
@@ -432,6 +451,7 @@ fn requested_entries(new: &Value, old: Option<&Value>) -> Result<Vec<Entry>, Api
 pub fn track_update(group: &str, kind: &str, old: Option<&Value>, new: &mut Value, w: &Writer<'_>) -> Result<(), ApiError> {
     let schema = strategic::schema_for(group, kind);
     let mut entries = requested_entries(new, old)?;
+    convert_sets(kind, &mut entries, w.api_version, true);
     let before = old.map(|o| managed_members(o, schema, w.scope)).unwrap_or_default();
     let after = managed_members(new, schema, w.scope);
     let changed: FieldSet = after.iter().filter(|(p, m)| before.get(*p) != Some(*m)).map(|(p, _)| p.clone()).collect();
@@ -453,6 +473,7 @@ pub fn track_update(group: &str, kind: &str, old: Option<&Value>, new: &mut Valu
             None => entries.push(w.entry("Update", changed)),
         }
     }
+    convert_sets(kind, &mut entries, w.api_version, false);
     write_entries(new, entries);
     Ok(())
 }
@@ -500,6 +521,7 @@ pub fn apply(group: &str, kind: &str, live: Option<&Value>, config: &Value, forc
     }
     let mut entries =
         live.map(read_entries).transpose().map_err(|e| ApiError::internal(format!("managedFields: {e}")))?.unwrap_or_default();
+    convert_sets(kind, &mut entries, w.api_version, true);
     let me = w.entry("Apply", applied_set.clone());
     let before = managed_members(live_v, schema, w.scope);
     let after = managed_members(&merged, schema, w.scope);
@@ -537,6 +559,7 @@ pub fn apply(group: &str, kind: &str, live: Option<&Value>, config: &Value, forc
     }
     entries.retain(|e| !e.same_manager(&me));
     entries.push(me);
+    convert_sets(kind, &mut entries, w.api_version, false);
     write_entries(&mut merged, entries);
     Ok(Applied { object: merged })
 }

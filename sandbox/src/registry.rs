@@ -28,6 +28,10 @@ impl Sub {
 pub enum DefaultPropagation {
     Background,
     Orphan,
+    /// The resource takes no part in garbage collection (upstream
+    /// `rest.Unsupported`): a delete asking for Orphan or Foreground
+    /// propagation deletes as Background does.
+    Unsupported,
 }
 
 /// One served resource at one group/version.
@@ -77,6 +81,14 @@ impl ResourceType {
         }
         if !self.fields.contains(&field) {
             return None;
+        }
+        if self.kind == "Event" && field == "source" {
+            // Upstream's selectable `source`: the source component, else the
+            // reporting controller (of the internal Event, both APIs).
+            let (source, controller) =
+                if self.group.is_empty() { ("source", "reportingComponent") } else { ("deprecatedSource", "reportingController") };
+            let component = str_at(obj, &[source, "component"]);
+            return Some(if component.is_empty() { str_at(obj, &[controller]) } else { component });
         }
         let path: Vec<&str> = field.split('.').collect();
         let v = at(obj, &path);
@@ -132,6 +144,8 @@ const EVENT_FIELDS: &[&str] = &[
     "type",
 ];
 
+/// events.k8s.io/v1's field labels (upstream `AddFieldLabelConversionsForEvent`
+/// of `pkg/apis/events/v1`, which maps them to the core selectable fields).
 const NEW_EVENT_FIELDS: &[&str] = &[
     "regarding.kind",
     "regarding.namespace",
@@ -142,6 +156,7 @@ const NEW_EVENT_FIELDS: &[&str] = &[
     "regarding.fieldPath",
     "reason",
     "reportingController",
+    "source",
     "type",
 ];
 
@@ -210,7 +225,13 @@ pub static RESOURCES: &[ResourceType] = &[
     ResourceType { short_names: &["cm"], ..rt("", "v1", "ConfigMap", "configmaps", "configmap") },
     ResourceType { fields: &["type"], ..rt("", "v1", "Secret", "secrets", "secret") },
     ResourceType { short_names: &["sa"], ..rt("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount") },
-    ResourceType { short_names: &["ev"], fields: EVENT_FIELDS, create_on_update: true, ..rt("", "v1", "Event", "events", "event") },
+    ResourceType {
+        short_names: &["ev"],
+        fields: EVENT_FIELDS,
+        propagation: DefaultPropagation::Unsupported,
+        create_on_update: true,
+        ..rt("", "v1", "Event", "events", "event")
+    },
     ResourceType { short_names: &["limits"], ..rt("", "v1", "LimitRange", "limitranges", "limitrange") },
     ResourceType {
         short_names: &["quota"],
@@ -279,6 +300,7 @@ pub static RESOURCES: &[ResourceType] = &[
     ResourceType {
         short_names: &["ev"],
         fields: NEW_EVENT_FIELDS,
+        propagation: DefaultPropagation::Unsupported,
         create_on_update: true,
         ..rt("events.k8s.io", "v1", "Event", "events", "event")
     },
@@ -325,6 +347,15 @@ pub static RESOURCES: &[ResourceType] = &[
         )
     },
 ];
+
+/// The resource whose objects `r`'s objects are stored as: kube-apiserver
+/// stores events.k8s.io Events as core Events, so both APIs list, watch and
+/// change the same objects (converted by [`crate::convert`]); versions of
+/// one group and resource share the first one's storage.
+pub fn storage_of(r: &ResourceType) -> &'static ResourceType {
+    let (group, plural) = if r.group == "events.k8s.io" && r.plural == "events" { ("", "events") } else { (r.group, r.plural) };
+    RESOURCES.iter().find(|x| x.group == group && x.plural == plural).expect("registered resource")
+}
 
 /// Finds a served resource by group, version and plural name.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
@@ -377,5 +408,21 @@ mod tests {
         assert_eq!(pods.field_value(&p, "spec.bogus"), None);
         let ns = find("", "v1", "namespaces").unwrap();
         assert_eq!(ns.field_value(&p, "metadata.namespace"), None);
+    }
+
+    #[test]
+    fn event_field_selectors() {
+        let core = find("", "v1", "events").unwrap();
+        let new = find("events.k8s.io", "v1", "events").unwrap();
+        let e = json!({"involvedObject": {"name": "web"}, "source": {}, "reportingComponent": "rs-controller"});
+        assert_eq!(core.field_value(&e, "involvedObject.name").as_deref(), Some("web"));
+        assert_eq!(core.field_value(&e, "source").as_deref(), Some("rs-controller"), "source falls back to the reporting controller");
+        assert_eq!(core.field_value(&e, "regarding.name"), None);
+        let n = json!({"regarding": {"name": "web"}, "deprecatedSource": {"component": "kubelet"}, "reportingController": "x"});
+        assert_eq!(new.field_value(&n, "regarding.name").as_deref(), Some("web"));
+        assert_eq!(new.field_value(&n, "source").as_deref(), Some("kubelet"));
+        assert_eq!(new.field_value(&n, "reportingController").as_deref(), Some("x"));
+        assert_eq!(new.field_value(&n, "involvedObject.name"), None);
+        assert!(std::ptr::eq(storage_of(new), core));
     }
 }

@@ -5,6 +5,13 @@
 //! Everything that changes stored state goes through [`Store`], under one
 //! lock, so every change gets a unique, increasing resourceVersion and every
 //! watcher sees changes in that order.
+//!
+//! Resources served at several groups or versions share one table (see
+//! [`registry::storage_of`]): objects are stored as objects of the storage
+//! resource, converted from the caller's resource on the way in and back to
+//! it on the way out ([`crate::convert`]), so callers always see their own
+//! resource's version. Events (for watchers and observers) carry the objects
+//! as stored, with the storage resource; see [`Event::view`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -12,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::registry::{RESOURCES, ResourceType};
+use crate::registry::{self, RESOURCES, ResourceType};
 use crate::status::ApiError;
 
 /// A stored object. Stored objects are never changed in place.
@@ -48,7 +55,16 @@ pub struct Event {
     pub obj: Obj,
     /// The object before the change.
     pub prev: Option<Obj>,
+    /// The storage resource: `obj` and `prev` are objects of it.
     pub resource: &'static ResourceType,
+}
+
+impl Event {
+    /// The object after and before the change, as objects of `r` (a
+    /// resource sharing this event's storage).
+    pub fn view(&self, r: &ResourceType) -> (Obj, Option<Obj>) {
+        (view(self.resource, r, &self.obj), self.prev.as_ref().map(|p| view(self.resource, r, p)))
+    }
 }
 
 /// What a watcher receives: events, or the end of the watch because the
@@ -89,9 +105,25 @@ pub struct Store {
 }
 
 fn tkey(r: &ResourceType) -> (&'static str, &'static str) {
-    // One table per group and resource: versions of a resource share storage.
-    let r = RESOURCES.iter().find(|x| x.group == r.group && x.plural == r.plural).expect("registered resource");
+    // One table per storage resource: versions of a resource share it.
+    let r = registry::storage_of(r);
     (r.group, r.plural)
+}
+
+/// A stored object (of `storage`) as an object of `r`.
+fn view(storage: &ResourceType, r: &ResourceType, obj: &Obj) -> Obj {
+    if storage.group == r.group && storage.version == r.version { obj.clone() } else { Arc::new(crate::convert::convert(obj, storage, r)) }
+}
+
+/// An object of `r` as the storage resource stores it.
+fn to_storage(r: &ResourceType, obj: Value) -> Value {
+    let storage = registry::storage_of(r);
+    if storage.group == r.group && storage.version == r.version { obj } else { crate::convert::convert(&obj, r, storage) }
+}
+
+fn views(r: &ResourceType, objects: Vec<Obj>) -> Vec<Obj> {
+    let storage = registry::storage_of(r);
+    objects.iter().map(|o| view(storage, r, o)).collect()
 }
 
 /// The resourceVersion of a stored object.
@@ -172,90 +204,110 @@ impl Store {
     }
 
     pub fn get(&self, r: &ResourceType, ns: &str, name: &str) -> Option<Obj> {
-        let inner = self.lock();
-        inner.tables[&tkey(r)].objects.get(&(ns.to_string(), name.to_string())).cloned()
+        let found = self.lock().tables[&tkey(r)].objects.get(&(ns.to_string(), name.to_string())).cloned();
+        found.map(|o| view(registry::storage_of(r), r, &o))
     }
 
     /// All objects of a resource, in a namespace or all of them, sorted by
     /// namespace and name, with the resourceVersion of the snapshot.
     pub fn list(&self, r: &ResourceType, ns: Option<&str>) -> (u64, Vec<Obj>) {
-        let inner = self.lock();
-        let t = &inner.tables[&tkey(r)];
-        (inner.rv, select(&t.objects, ns))
+        let (rv, objects) = {
+            let inner = self.lock();
+            let t = &inner.tables[&tkey(r)];
+            (inner.rv, select(&t.objects, ns))
+        };
+        (rv, views(r, objects))
     }
 
     /// The objects as they were at resourceVersion `at`, if the history
     /// still reaches back that far.
     pub fn list_at(&self, r: &ResourceType, ns: Option<&str>, at: u64) -> Result<Vec<Obj>, u64> {
-        let inner = self.lock();
-        let t = &inner.tables[&tkey(r)];
-        if at < t.oldest_rv {
-            return Err(t.oldest_rv);
-        }
-        let mut objects = t.objects.clone();
-        for e in t.history.iter().rev().take_while(|e| e.rv > at) {
-            let k = key_of(&e.obj);
-            match &e.prev {
-                Some(p) => objects.insert(k, p.clone()),
-                None => objects.remove(&k),
-            };
-        }
-        Ok(select(&objects, ns))
+        let objects = {
+            let inner = self.lock();
+            let t = &inner.tables[&tkey(r)];
+            if at < t.oldest_rv {
+                return Err(t.oldest_rv);
+            }
+            let mut objects = t.objects.clone();
+            for e in t.history.iter().rev().take_while(|e| e.rv > at) {
+                let k = key_of(&e.obj);
+                match &e.prev {
+                    Some(p) => objects.insert(k, p.clone()),
+                    None => objects.remove(&k),
+                };
+            }
+            select(&objects, ns)
+        };
+        Ok(views(r, objects))
     }
 
-    /// Writes a new object. `obj` must have its name (and namespace when the
-    /// resource is namespaced) set; its resourceVersion is set here.
-    pub fn create(&self, r: &'static ResourceType, mut obj: Value) -> Result<Obj, WriteError> {
-        let mut inner = self.lock();
-        let k = key_of(&obj);
-        if inner.tables[&tkey(r)].objects.contains_key(&k) {
-            return Err(WriteError::AlreadyExists);
-        }
-        let rv = inner.next_rv();
-        set_rv(&mut obj, rv);
-        let obj = Arc::new(obj);
-        inner.tables.get_mut(&tkey(r)).expect("table").objects.insert(k, obj.clone());
-        inner.emit(r, EventType::Added, rv, obj.clone(), None);
-        Ok(obj)
+    /// Writes a new object of `r`. `obj` must have its name (and namespace
+    /// when the resource is namespaced) set; its resourceVersion is set here.
+    /// Returns the stored object, as an object of `r`.
+    pub fn create(&self, r: &'static ResourceType, obj: Value) -> Result<Obj, WriteError> {
+        let mut obj = to_storage(r, obj);
+        let stored = {
+            let mut inner = self.lock();
+            let k = key_of(&obj);
+            if inner.tables[&tkey(r)].objects.contains_key(&k) {
+                return Err(WriteError::AlreadyExists);
+            }
+            let rv = inner.next_rv();
+            set_rv(&mut obj, rv);
+            let obj = Arc::new(obj);
+            inner.tables.get_mut(&tkey(r)).expect("table").objects.insert(k, obj.clone());
+            inner.emit(r, EventType::Added, rv, obj.clone(), None);
+            obj
+        };
+        Ok(view(registry::storage_of(r), r, &stored))
     }
 
     /// Replaces a stored object if its resourceVersion is still `expect_rv`.
-    pub fn replace(&self, r: &'static ResourceType, expect_rv: u64, mut obj: Value) -> Result<Obj, WriteError> {
-        let mut inner = self.lock();
-        let k = key_of(&obj);
-        let prev = inner.tables[&tkey(r)].objects.get(&k).cloned().ok_or(WriteError::NotFound)?;
-        if rv_of(&prev) != expect_rv {
-            return Err(WriteError::Conflict);
-        }
-        let rv = inner.next_rv();
-        set_rv(&mut obj, rv);
-        let obj = Arc::new(obj);
-        inner.tables.get_mut(&tkey(r)).expect("table").objects.insert(k, obj.clone());
-        inner.emit(r, EventType::Modified, rv, obj.clone(), Some(prev));
-        Ok(obj)
+    /// `obj` and the result are objects of `r`.
+    pub fn replace(&self, r: &'static ResourceType, expect_rv: u64, obj: Value) -> Result<Obj, WriteError> {
+        let mut obj = to_storage(r, obj);
+        let stored = {
+            let mut inner = self.lock();
+            let k = key_of(&obj);
+            let prev = inner.tables[&tkey(r)].objects.get(&k).cloned().ok_or(WriteError::NotFound)?;
+            if rv_of(&prev) != expect_rv {
+                return Err(WriteError::Conflict);
+            }
+            let rv = inner.next_rv();
+            set_rv(&mut obj, rv);
+            let obj = Arc::new(obj);
+            inner.tables.get_mut(&tkey(r)).expect("table").objects.insert(k, obj.clone());
+            inner.emit(r, EventType::Modified, rv, obj.clone(), Some(prev));
+            obj
+        };
+        Ok(view(registry::storage_of(r), r, &stored))
     }
 
     /// Removes a stored object if its resourceVersion is still `expect_rv`.
-    /// Returns the object with the deletion's resourceVersion.
+    /// Returns the object (of `r`) with the deletion's resourceVersion.
     pub fn remove(&self, r: &'static ResourceType, ns: &str, name: &str, expect_rv: Option<u64>) -> Result<Obj, WriteError> {
-        let mut inner = self.lock();
-        let k = (ns.to_string(), name.to_string());
-        let prev = inner.tables[&tkey(r)].objects.get(&k).cloned().ok_or(WriteError::NotFound)?;
-        if expect_rv.is_some_and(|rv| rv != rv_of(&prev)) {
-            return Err(WriteError::Conflict);
-        }
-        inner.tables.get_mut(&tkey(r)).expect("table").objects.remove(&k);
-        let rv = inner.next_rv();
-        let mut gone = (*prev).clone();
-        set_rv(&mut gone, rv);
-        let gone = Arc::new(gone);
-        inner.emit(r, EventType::Deleted, rv, gone.clone(), Some(prev));
-        Ok(gone)
+        let gone = {
+            let mut inner = self.lock();
+            let k = (ns.to_string(), name.to_string());
+            let prev = inner.tables[&tkey(r)].objects.get(&k).cloned().ok_or(WriteError::NotFound)?;
+            if expect_rv.is_some_and(|rv| rv != rv_of(&prev)) {
+                return Err(WriteError::Conflict);
+            }
+            inner.tables.get_mut(&tkey(r)).expect("table").objects.remove(&k);
+            let rv = inner.next_rv();
+            let mut gone = (*prev).clone();
+            set_rv(&mut gone, rv);
+            let gone = Arc::new(gone);
+            inner.emit(r, EventType::Deleted, rv, gone.clone(), Some(prev));
+            gone
+        };
+        Ok(view(registry::storage_of(r), r, &gone))
     }
 
     /// Starts a watch of resource `r` after resourceVersion `from`: the
     /// events since then are replayed. Fails with the oldest resourceVersion
-    /// still known when `from` is older.
+    /// still known when `from` is older. The events carry stored objects
+    /// (see [`Event::view`]).
     pub fn watch_from(&self, r: &ResourceType, from: u64) -> Result<WatchStart, u64> {
         let mut inner = self.lock();
         let rv = inner.rv;
@@ -272,13 +324,16 @@ impl Store {
     /// Starts a watch of resource `r` with the current objects as the
     /// initial state (returned as they are now), then live events.
     pub fn watch_with_state(&self, r: &'static ResourceType, ns: Option<&str>) -> (Vec<Obj>, WatchStart) {
-        let mut inner = self.lock();
-        let rv = inner.rv;
-        let t = inner.tables.get_mut(&tkey(r)).expect("table");
-        let objects = select(&t.objects, ns);
-        let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-        t.watchers.push(tx);
-        (objects, WatchStart { replay: Vec::new(), rx, rv })
+        let (objects, start) = {
+            let mut inner = self.lock();
+            let rv = inner.rv;
+            let t = inner.tables.get_mut(&tkey(r)).expect("table");
+            let objects = select(&t.objects, ns);
+            let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+            t.watchers.push(tx);
+            (objects, WatchStart { replay: Vec::new(), rx, rv })
+        };
+        (views(r, objects), start)
     }
 
     /// Forgets all history: a watch from any resourceVersion before now
@@ -335,8 +390,9 @@ impl Inner {
         self.rv
     }
 
+    /// Records a change of a stored object (`obj`, `prev` as stored).
     fn emit(&mut self, r: &'static ResourceType, kind: EventType, rv: u64, obj: Obj, prev: Option<Obj>) {
-        let e = Arc::new(Event { kind, rv, obj, prev, resource: r });
+        let e = Arc::new(Event { kind, rv, obj, prev, resource: registry::storage_of(r) });
         let limit = self.history_limit;
         let t = self.tables.get_mut(&tkey(r)).expect("table");
         t.history.push_back(e.clone());
@@ -405,5 +461,31 @@ mod tests {
         assert!(s.watch_from(r, first).is_err());
         let w = s.watch_from(r, s.current_rv() - 1).unwrap();
         assert_eq!(w.replay.len(), 1);
+    }
+
+    #[test]
+    fn both_event_apis_share_one_table() {
+        let s = Store::default();
+        let core = find("", "v1", "events").unwrap();
+        let new = find("events.k8s.io", "v1", "events").unwrap();
+        let mut w = s.observe();
+        let made = s
+            .create(
+                new,
+                json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e", "namespace": "default"},
+                       "regarding": {"kind": "Pod", "name": "p"}, "note": "hi", "deprecatedSource": {}}),
+            )
+            .unwrap();
+        assert_eq!(made["apiVersion"], "events.k8s.io/v1", "the writer gets its own version back");
+        let seen = s.get(core, "default", "e").unwrap();
+        assert_eq!((seen["apiVersion"].as_str(), seen["message"].as_str()), (Some("v1"), Some("hi")));
+        assert_eq!(seen["metadata"]["resourceVersion"], made["metadata"]["resourceVersion"]);
+        let e = w.try_recv().unwrap();
+        assert!(std::ptr::eq(e.resource, core), "events carry the stored (core) objects");
+        assert_eq!(e.view(new).0["note"], "hi");
+        let (_, listed) = s.list(new, Some("default"));
+        assert_eq!(listed[0]["regarding"]["name"], "p");
+        s.remove(core, "default", "e", None).unwrap();
+        assert!(s.get(new, "default", "e").is_none());
     }
 }

@@ -84,6 +84,22 @@ fn printer(r: &ResourceType) -> (Vec<Value>, Cells) {
         ("batch", "Job") => (vec![name, c("Status"), c("Completions"), c("Duration"), c("Age")], job_cells),
         ("", "Namespace") => (vec![name, c("Status"), c("Age")], namespace_cells),
         ("", "Node") => (vec![name, c("Status"), c("Roles"), c("Age"), c("Version")], node_cells),
+        // Both Event APIs print the internal Event alike (upstream printEvent).
+        ("" | "events.k8s.io", "Event") => (
+            vec![
+                c("Last Seen"),
+                c("Type"),
+                c("Reason"),
+                c("Object"),
+                wide("Subobject"),
+                wide("Source"),
+                c("Message"),
+                wide("First Seen"),
+                wide("Count"),
+                col("Name", "string", "name", 1),
+            ],
+            event_cells,
+        ),
         _ => (vec![name, col("Created At", "date", "", 0)], default_cells),
     }
 }
@@ -195,6 +211,95 @@ fn node_cells(o: &Value) -> Vec<Value> {
     ]
 }
 
+/// Upstream `printEvent` (server-side, so with the wide columns), on the
+/// core form of an Event of either API.
+fn event_cells(o: &Value) -> Vec<Value> {
+    let o = crate::convert::to_core_event(o);
+    let s = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    let since = |p: &str| o.pointer(p).and_then(Value::as_str).map(since);
+    let first = since("/firstTimestamp").or_else(|| since("/eventTime")).unwrap_or_else(|| "<unknown>".into());
+    let mut last = since("/lastTimestamp").unwrap_or_else(|| first.clone());
+    let mut count = o.pointer("/count").and_then(Value::as_i64).unwrap_or(0);
+    if o.get("series").is_some_and(Value::is_object) {
+        last = since("/series/lastObservedTime").unwrap_or_else(|| "<unknown>".into());
+        count = o.pointer("/series/count").and_then(Value::as_i64).unwrap_or(0);
+    } else if count == 0 {
+        // Singleton events of the new API have no count.
+        count = 1;
+    }
+    let kind = s("/involvedObject/kind").to_lowercase();
+    let target = match s("/involvedObject/name") {
+        n if n.is_empty() => kind,
+        n => format!("{kind}/{n}"),
+    };
+    let first_non_empty = |a: String, b: String| if a.is_empty() { b } else { a };
+    let component = first_non_empty(s("/source/component"), s("/reportingComponent"));
+    let instance = first_non_empty(s("/source/host"), s("/reportingInstance"));
+    let source = if instance.is_empty() { component } else { format!("{component}, {instance}") };
+    vec![
+        json!(last),
+        json!(s("/type")),
+        json!(s("/reason")),
+        json!(target),
+        json!(s("/involvedObject/fieldPath")),
+        json!(source),
+        json!(s("/message").trim()),
+        json!(first),
+        json!(count),
+        json!(meta::name(&o)),
+    ]
+}
+
+/// The time since an RFC 3339 timestamp, as upstream's `HumanDuration`
+/// prints it; `<unknown>` when it does not parse.
+fn since(ts: &str) -> String {
+    match ts.parse::<jiff::Timestamp>() {
+        Ok(t) => human_duration(jiff::Timestamp::now().as_second() - t.as_second()),
+        Err(_) => "<unknown>".into(),
+    }
+}
+
+/// Upstream `duration.HumanDuration` of a number of seconds.
+fn human_duration(secs: i64) -> String {
+    if secs < -1 {
+        return "<invalid>".into();
+    }
+    if secs < 0 {
+        return "0s".into();
+    }
+    if secs < 120 {
+        return format!("{secs}s");
+    }
+    let minutes = secs / 60;
+    if minutes < 10 {
+        let s = secs % 60;
+        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+    }
+    if minutes < 60 * 3 {
+        return format!("{minutes}m");
+    }
+    let hours = secs / 3600;
+    if hours < 8 {
+        let m = minutes % 60;
+        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        let h = hours % 24;
+        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        let dy = (hours / 24) % 365;
+        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
 fn col(name: &str, ty: &str, format: &str, priority: i64) -> Value {
     json!({"name": name, "type": ty, "format": format, "description": "", "priority": priority})
 }
@@ -242,5 +347,63 @@ fn age(o: &Value) -> String {
         s if s < 3600 * 3 => format!("{}m", s / 60),
         s if s < 86400 * 2 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations() {
+        let cases = [
+            (-5, "<invalid>"),
+            (-1, "0s"),
+            (59, "59s"),
+            (119, "119s"),
+            (125, "2m5s"),
+            (600, "10m"),
+            (3 * 3600, "3h"),
+            (7 * 3600 + 60, "7h1m"),
+            (30 * 3600, "30h"),
+            (49 * 3600, "2d1h"),
+            (10 * 86400, "10d"),
+            (800 * 86400, "2y70d"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(human_duration(secs), want, "{secs}s");
+        }
+    }
+
+    #[test]
+    fn events_print_alike_through_both_apis() {
+        let core = json!({
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": "web.1"},
+            "involvedObject": {"kind": "ReplicaSet", "name": "web", "fieldPath": "spec"},
+            "reason": "SuccessfulCreate", "message": " Created pod: web-x ", "type": "Normal",
+            "source": {}, "reportingComponent": "replicaset-controller", "reportingInstance": "rc-1",
+        });
+        let new = crate::convert::convert(
+            &core,
+            crate::registry::find("", "v1", "events").unwrap(),
+            crate::registry::find("events.k8s.io", "v1", "events").unwrap(),
+        );
+        let cells = event_cells(&core);
+        assert_eq!(cells, event_cells(&new));
+        assert_eq!(
+            cells,
+            vec![
+                json!("<unknown>"),
+                json!("Normal"),
+                json!("SuccessfulCreate"),
+                json!("replicaset/web"),
+                json!("spec"),
+                json!("replicaset-controller, rc-1"),
+                json!("Created pod: web-x"),
+                json!("<unknown>"),
+                json!(1),
+                json!("web.1"),
+            ]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! kinds Rudder's controllers and their users rely on: object metadata,
 //! pods and pod templates, the apps/v1 workloads, Jobs, CronJobs, HPAs,
 //! Namespaces, Services, ConfigMaps, Secrets, PodDisruptionBudgets,
-//! PriorityClasses and Leases.
+//! PriorityClasses, Leases and Events (both APIs).
 //!
 //! Objects arrive already defaulted (and so known to decode into the typed
 //! structs); validation reads them as JSON, so that a missing field and an
@@ -28,6 +28,9 @@ type Errs = Vec<FieldError>;
 /// Validates `obj` of (group, version, kind); `old` is the stored object on
 /// update. Empty means valid.
 pub fn validate(group: &str, version: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Errs {
+    if kind == "Event" && (group.is_empty() || group == "events.k8s.io") {
+        return event(group, obj, old);
+    }
     let mut e = Errs::new();
     let name_rule = name_rule(group, kind);
     meta(obj, name_rule, &mut e);
@@ -1255,6 +1258,190 @@ fn priority_class(obj: &Value, old: Option<&Value>, e: &mut Errs) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Events (core/v1 and events.k8s.io/v1)
+
+const REPORTING_INSTANCE_LENGTH_LIMIT: usize = 128;
+const ACTION_LENGTH_LIMIT: usize = 128;
+const REASON_LENGTH_LIMIT: usize = 128;
+const NOTE_LENGTH_LIMIT: usize = 1024;
+
+/// Upstream's event strategy (`pkg/apis/core/validation/events.go`), on the
+/// internal (core) form of the Event whichever API it came through:
+/// `ValidateEventCreate` / `ValidateEventUpdate` for the request's API
+/// (events.k8s.io/v1 is strict, core/v1 only gets the legacy checks), and
+/// the metadata checks every resource gets, with path-segment names:
+/// `rest.BeforeCreate` runs them only when the strategy found nothing,
+/// `rest.BeforeUpdate` first.
+fn event(group: &str, obj: &Value, old: Option<&Value>) -> Errs {
+    let strict = group == "events.k8s.io";
+    let obj = crate::convert::to_core_event(obj);
+    let old = old.map(crate::convert::to_core_event);
+    let mut e = Errs::new();
+    let Some(old) = old else {
+        legacy_event(&obj, strict, &mut e);
+        if strict {
+            meta(&obj, NameRule::Subdomain, &mut e);
+            event_series(&obj, &mut e);
+            if get(&obj, "eventTime").is_null() {
+                e.push(FieldError::required("eventTime", ""));
+            }
+            let t = str_of(get(&obj, "type"));
+            if t != "Normal" && t != "Warning" {
+                e.push(FieldError::invalid("type", "", format!("has invalid value: {t}")));
+            }
+            for k in ["firstTimestamp", "lastTimestamp"] {
+                if !get(&obj, k).is_null() {
+                    e.push(FieldError::invalid(k, "", "needs to be unset"));
+                }
+            }
+            if get(&obj, "count").as_i64().is_some_and(|c| c != 0) {
+                e.push(FieldError::invalid("count", "", "needs to be unset"));
+            }
+            let source = get(&obj, "source");
+            if !str_of(get(source, "component")).is_empty() || !str_of(get(source, "host")).is_empty() {
+                e.push(FieldError::invalid("source", "", "needs to be unset"));
+            }
+        }
+        if e.is_empty() {
+            meta(&obj, NameRule::PathSegment, &mut e);
+        }
+        return e;
+    };
+    meta(&obj, NameRule::PathSegment, &mut e);
+    meta_update(&obj, &old, &mut e);
+    legacy_event(&obj, strict, &mut e);
+    if !strict {
+        return e;
+    }
+    meta_update(&obj, &old, &mut e);
+    if get(&obj, "series") != get(&old, "series") {
+        event_series(&obj, &mut e);
+    }
+    // In upstream's order (reason twice, as upstream checks it twice).
+    let immutable = [
+        "involvedObject",
+        "reason",
+        "message",
+        "source",
+        "firstTimestamp",
+        "lastTimestamp",
+        "count",
+        "reason",
+        "type",
+        "eventTime",
+        "action",
+        "related",
+        "reportingComponent",
+        "reportingInstance",
+    ];
+    for k in immutable {
+        let v = get(&obj, k);
+        if v == get(&old, k) {
+            continue;
+        }
+        let rendered = match k {
+            "involvedObject" => go_object_reference(v),
+            "related" if v.is_null() => Rendered("null".into()),
+            "related" => go_object_reference(v),
+            "source" => go_event_source(v),
+            "firstTimestamp" | "lastTimestamp" | "eventTime" => go_time(v),
+            "count" => Rendered(v.as_i64().unwrap_or(0).to_string()),
+            _ => Rendered(go_quote(str_of(v))),
+        };
+        // Upstream names the internal field: reportingController.
+        let path = if k == "reportingComponent" { "reportingController" } else { k };
+        e.push(FieldError::invalid(path, rendered, IMMUTABLE));
+    }
+    e
+}
+
+/// Upstream `legacyValidateEvent`: what every Event must satisfy, through
+/// either API (which names the reporting controller field its own way).
+fn legacy_event(obj: &Value, strict: bool, e: &mut Errs) {
+    let ns = str_of(at(obj, "/metadata/namespace"));
+    let involved_ns = str_of(at(obj, "/involvedObject/namespace"));
+    let mismatch = || FieldError::invalid("involvedObject.namespace", involved_ns, "does not match event.namespace");
+    if get(obj, "eventTime").is_null() {
+        // Old-style events: the event's namespace is the object's (or "default").
+        if (involved_ns.is_empty() && !ns.is_empty() && ns != "default") || (!involved_ns.is_empty() && ns != involved_ns) {
+            e.push(mismatch());
+        }
+    } else {
+        if involved_ns.is_empty() && ns != "default" && ns != "kube-system" {
+            e.push(mismatch());
+        }
+        let controller_field = FieldPath::root(if strict { "reportingController" } else { "reportingComponent" });
+        let controller = str_of(get(obj, "reportingComponent"));
+        if controller.is_empty() {
+            e.push(FieldError::required(&controller_field, ""));
+        }
+        qualified_name(controller, &controller_field, e);
+        let limited = |k: &str, limit: usize, required: bool, e: &mut Errs| {
+            let v = str_of(get(obj, k));
+            if required && v.is_empty() {
+                e.push(FieldError::required(k, ""));
+            }
+            if v.len() > limit {
+                e.push(FieldError::invalid(k, "", format!("can have at most {limit} characters")));
+            }
+        };
+        limited("reportingInstance", REPORTING_INSTANCE_LENGTH_LIMIT, true, e);
+        limited("action", ACTION_LENGTH_LIMIT, true, e);
+        limited("reason", REASON_LENGTH_LIMIT, true, e);
+        limited("message", NOTE_LENGTH_LIMIT, false, e);
+    }
+    names_errs(&FieldPath::root("namespace"), ns, is_dns1123_subdomain(ns), e);
+}
+
+/// Upstream `validateV1EventSeries`.
+fn event_series(obj: &Value, e: &mut Errs) {
+    let series = get(obj, "series");
+    if series.is_null() {
+        return;
+    }
+    if get(series, "count").as_i64().unwrap_or(0) < 2 {
+        e.push(FieldError::invalid("series.count", "", "should be at least 2"));
+    }
+    if get(series, "lastObservedTime").is_null() {
+        e.push(FieldError::required("series.lastObservedTime", ""));
+    }
+}
+
+/// A `core.ObjectReference` as `%#v` prints it.
+fn go_object_reference(r: &Value) -> Rendered {
+    let f = |k: &str| go_quote(str_of(get(r, k)));
+    Rendered(format!(
+        "core.ObjectReference{{Kind:{}, Namespace:{}, Name:{}, UID:{}, APIVersion:{}, ResourceVersion:{}, FieldPath:{}}}",
+        f("kind"),
+        f("namespace"),
+        f("name"),
+        f("uid"),
+        f("apiVersion"),
+        f("resourceVersion"),
+        f("fieldPath")
+    ))
+}
+
+/// A `core.EventSource` as `%#v` prints it.
+fn go_event_source(s: &Value) -> Rendered {
+    Rendered(format!("core.EventSource{{Component:{}, Host:{}}}", go_quote(str_of(get(s, "component"))), go_quote(str_of(get(s, "host")))))
+}
+
+/// A `metav1.Time` or `metav1.MicroTime` as its `String()` prints it (in UTC).
+fn go_time(v: &Value) -> Rendered {
+    let t = str_of(v).parse::<jiff::Timestamp>().ok();
+    Rendered(match t {
+        None => "0001-01-01 00:00:00 +0000 UTC".into(),
+        Some(t) => {
+            let base = t.strftime("%Y-%m-%d %H:%M:%S").to_string();
+            let nanos = t.subsec_nanosecond();
+            let frac = if nanos == 0 { String::new() } else { format!(".{nanos:09}").trim_end_matches('0').to_string() };
+            format!("{base}{frac} +0000 UTC")
+        }
+    })
+}
+
 fn lease(obj: &Value, e: &mut Errs) {
     let spec = get(obj, "spec");
     positive(get(spec, "leaseDurationSeconds"), &FieldPath::root("spec").child("leaseDurationSeconds"), e);
@@ -1495,5 +1682,95 @@ mod tests {
                 "value: Forbidden: maximum allowed value of a user defined priority is 1000000000"
             ]
         );
+    }
+
+    fn new_event() -> Value {
+        json!({
+            "apiVersion": "events.k8s.io/v1", "kind": "Event",
+            "metadata": {"name": "web.17f", "namespace": "default"},
+            "eventTime": "2026-01-02T03:04:05.123456Z",
+            "reportingController": "replicaset-controller", "reportingInstance": "replicaset-controller-a",
+            "action": "Create", "reason": "SuccessfulCreate", "type": "Normal", "note": "Created pod: web-x",
+            "regarding": {"kind": "ReplicaSet", "namespace": "default", "name": "web"},
+            "deprecatedSource": {},
+        })
+    }
+
+    #[test]
+    fn events_k8s_io_events_are_validated_strictly() {
+        assert_eq!(msgs(&validate("events.k8s.io", "v1", "Event", &new_event(), None)), Vec::<String>::new());
+        let bare = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e", "namespace": "team"},
+                          "regarding": {}, "deprecatedSource": {"component": "kubelet"}, "deprecatedCount": 3});
+        assert_eq!(
+            msgs(&validate("events.k8s.io", "v1", "Event", &bare, None)),
+            [
+                "involvedObject.namespace: Invalid value: \"\": does not match event.namespace",
+                "eventTime: Required value",
+                "type: Invalid value: \"\": has invalid value: ",
+                "count: Invalid value: \"\": needs to be unset",
+                "source: Invalid value: \"\": needs to be unset",
+            ]
+        );
+        let mut e = new_event();
+        e["reportingController"] = json!("");
+        e["action"] = json!("x".repeat(129));
+        e["series"] = json!({"count": 1});
+        e["metadata"]["name"] = json!("Web");
+        let m = msgs(&validate("events.k8s.io", "v1", "Event", &e, None));
+        assert_eq!(m[0], "reportingController: Required value");
+        assert!(m[1].starts_with("reportingController: Invalid value: \"\": name part must be non-empty"), "{m:?}");
+        assert!(m.contains(&"action: Invalid value: \"\": can have at most 128 characters".to_string()), "{m:?}");
+        assert!(m.iter().any(|x| x.starts_with("metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 subdomain")), "{m:?}");
+        assert!(m.contains(&"series.count: Invalid value: \"\": should be at least 2".to_string()), "{m:?}");
+        assert!(m.contains(&"series.lastObservedTime: Required value".to_string()), "{m:?}");
+    }
+
+    #[test]
+    fn core_events_get_the_legacy_checks_only() {
+        let legacy = json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "Pod.Name.1", "namespace": "default"},
+                            "involvedObject": {"kind": "Pod", "name": "p"}, "source": {"component": "kubelet"}, "count": 3});
+        assert_eq!(msgs(&validate("", "v1", "Event", &legacy, None)), Vec::<String>::new(), "path-segment names");
+        let mut wrong_ns = legacy.clone();
+        wrong_ns["involvedObject"]["namespace"] = json!("other");
+        assert_eq!(
+            msgs(&validate("", "v1", "Event", &wrong_ns, None)),
+            ["involvedObject.namespace: Invalid value: \"other\": does not match event.namespace"]
+        );
+        let mut timed = legacy.clone();
+        timed["eventTime"] = json!("2026-01-02T03:04:05.000000Z");
+        assert_eq!(
+            msgs(&validate("", "v1", "Event", &timed, None))[..2],
+            [
+                "reportingComponent: Required value".to_string(),
+                "reportingComponent: Invalid value: \"\": name part must be non-empty".into()
+            ]
+        );
+        let mut bad_name = legacy.clone();
+        bad_name["metadata"]["name"] = json!("a/b");
+        assert_eq!(msgs(&validate("", "v1", "Event", &bad_name, None)), ["metadata.name: Invalid value: \"a/b\": may not contain '/'"]);
+    }
+
+    #[test]
+    fn events_k8s_io_updates_keep_what_was_reported() {
+        let old = new_event();
+        let mut series = old.clone();
+        series["series"] = json!({"count": 2, "lastObservedTime": "2026-01-02T03:05:05.000000Z"});
+        assert_eq!(msgs(&validate("events.k8s.io", "v1", "Event", &series, Some(&old))), Vec::<String>::new());
+        let mut changed = old.clone();
+        changed["note"] = json!("other");
+        changed["regarding"]["name"] = json!("db");
+        changed["deprecatedCount"] = json!(2);
+        assert_eq!(
+            msgs(&validate("events.k8s.io", "v1", "Event", &changed, Some(&old))),
+            [
+                "involvedObject: Invalid value: core.ObjectReference{Kind:\"ReplicaSet\", Namespace:\"default\", Name:\"db\", UID:\"\", APIVersion:\"\", ResourceVersion:\"\", FieldPath:\"\"}: field is immutable",
+                "message: Invalid value: \"other\": field is immutable",
+                "count: Invalid value: 2: field is immutable",
+            ]
+        );
+        // Through core v1, only the legacy checks.
+        let core = crate::convert::to_core_event(&changed);
+        let core_old = crate::convert::to_core_event(&old);
+        assert_eq!(msgs(&validate("", "v1", "Event", &core, Some(&core_old))), Vec::<String>::new());
     }
 }

@@ -328,3 +328,53 @@ async fn describe_a_pod() {
         assert!(out.contains(want), "describe lacks {want:?}:\n{out}");
     }
 }
+
+#[tokio::test]
+async fn get_events_and_describe_show_events_recorded_through_events_k8s_io() {
+    let env = Env::start().await;
+    env.run_with(&["apply", "-f", "-"], DEPLOYMENT).await;
+    let deployments: Api<Deployment> = Api::namespaced(env.client(), "default");
+    let uid = deployments.get("web").await.expect("deployment").metadata.uid.expect("uid");
+    // As Rudder's controllers record them.
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(env.client(), "default");
+    let event = serde_json::from_value(json!({
+        "metadata": {"name": "web.17f0", "namespace": "default"},
+        "eventTime": "2026-01-02T03:04:05.123456Z",
+        "reportingController": "deployment-controller", "reportingInstance": "deployment-controller-host",
+        "action": "Scale", "reason": "ScalingReplicaSet", "type": "Normal",
+        "note": "Scaled up replica set web-5d4 from 0 to 2",
+        "regarding": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "default", "name": "web", "uid": uid},
+    }))
+    .expect("event");
+    events.create(&PostParams::default(), &event).await.expect("event recorded");
+
+    // kubectl get events reads core/v1 Events.
+    let out = env.run(&["get", "events"]).await;
+    let header = out.lines().next().unwrap_or_default();
+    for col in ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"] {
+        assert!(header.contains(col), "{out}");
+    }
+    let row = out.lines().find(|l| l.contains("ScalingReplicaSet")).unwrap_or_else(|| panic!("no event row:\n{out}"));
+    for want in ["Normal", "deployment/web", "Scaled up replica set web-5d4 from 0 to 2"] {
+        assert!(row.contains(want), "{want:?} missing from {row:?}");
+    }
+    let wide = env.run(&["get", "events", "-o", "wide"]).await;
+    assert!(wide.lines().any(|l| l.contains("deployment-controller, deployment-controller-host") && l.contains("web.17f0")), "{wide}");
+    let yaml = env.run(&["get", "events", "--field-selector", "involvedObject.name=web", "-o", "yaml"]).await;
+    let v: serde_json::Value = serde_yaml::from_str(&yaml).expect("kubectl prints YAML");
+    assert_eq!(v["items"][0]["apiVersion"], "v1");
+    assert_eq!(v["items"][0]["involvedObject"]["kind"], "Deployment");
+    assert_eq!(v["items"][0]["reportingComponent"], "deployment-controller");
+    let new = env.run(&["get", "events.events.k8s.io", "web.17f0", "-o", "jsonpath={.regarding.name} {.note}"]).await;
+    assert_eq!(new, "web Scaled up replica set web-5d4 from 0 to 2");
+
+    // kubectl describe finds it by involvedObject (field selectors on core/v1).
+    let out = env.run(&["describe", "deployment", "web"]).await;
+    let events_section = out.split("Events:").nth(1).unwrap_or_else(|| panic!("no Events section:\n{out}"));
+    assert!(
+        events_section.lines().any(|l| l.contains("ScalingReplicaSet")
+            && l.contains("deployment-controller")
+            && l.contains("Scaled up replica set web-5d4 from 0 to 2")),
+        "{out}"
+    );
+}
