@@ -23,9 +23,14 @@
 //!   evaluate: a webhook that would be called and has some answers 501
 //!   NotImplemented instead of being called.
 //! * `matchPolicy: Equivalent` matching through another version of the same
-//!   resource (autoscaling/v1 for autoscaling/v2 HorizontalPodAutoscalers,
-//!   core v1 Events for events.k8s.io/v1 Events and back) would require
-//!   converting the object: it answers 501 NotImplemented.
+//!   resource is served for Events, as upstream serves it: a webhook whose
+//!   rules name core v1 `events` is called for events.k8s.io/v1 Events and
+//!   back, with `kind` and `resource` of the version it matched,
+//!   `requestKind` and `requestResource` of the request, `object` and
+//!   `oldObject` converted to the matched version, and a mutating
+//!   webhook's patch applied to that and converted back. Matching
+//!   autoscaling/v2 HorizontalPodAutoscalers through autoscaling/v1, which
+//!   the sandbox does not serve, answers 501 NotImplemented.
 //! * `clientConfig.service` names an in-cluster Service the sandbox cannot
 //!   reach: the call fails (a call error, so `failurePolicy` applies).
 //! * Messages of transport errors imitate Go's for the common cases
@@ -184,6 +189,27 @@ fn equivalents(r: Gvr) -> &'static [(Gvr, Gvk)] {
         ("events.k8s.io", "events") => CORE_EVENTS,
         ("", "events") => NEW_EVENTS,
         _ => &[],
+    }
+}
+
+/// The resource a webhook matched through an equivalent resource is sent
+/// objects of, when the sandbox serves it and can convert to it (Events:
+/// core v1 ↔ events.k8s.io/v1); `None` for a webhook matched by the
+/// request's own resource, or when the objects cannot be converted.
+fn invoked_resource(inv: Invocation, attrs: &Attributes<'_>) -> Option<&'static ResourceType> {
+    if inv.resource == attrs.gvr() || attrs.subresource.is_some() {
+        return None;
+    }
+    registry::find(inv.resource.group, inv.resource.version, inv.resource.resource)
+        .filter(|to| crate::convert::convertible(attrs.resource, to) && !std::ptr::eq(*to, attrs.resource))
+}
+
+/// An object of the request's resource as the webhook sees it: converted to
+/// the equivalent resource the webhook matched, if it matched one.
+fn as_invoked(inv: Invocation, attrs: &Attributes<'_>, obj: &Value) -> Value {
+    match invoked_resource(inv, attrs) {
+        Some(to) => crate::convert::convert(obj, attrs.resource, to),
+        None => obj.clone(),
     }
 }
 
@@ -673,7 +699,7 @@ impl Webhooks {
                 hook.match_conditions
             )));
         }
-        if invocation.resource != gvr {
+        if invocation.resource != gvr && invoked_resource(invocation, attrs).is_none() {
             let k = invocation.kind;
             let want = if k.group.is_empty() { k.version.to_string() } else { format!("{}/{}", k.group, k.version) };
             return Err(ApiError::not_implemented(format!(
@@ -726,7 +752,8 @@ impl Webhooks {
         object: &mut Value,
         warnings: &mut Vec<String>,
     ) -> Result<bool, CallFailure> {
-        let answer = self.call(hook, inv, attrs, present(Some(object))).await?;
+        let sent = present(Some(object)).map(|o| as_invoked(inv, attrs, o));
+        let answer = self.call(hook, inv, attrs, sent.as_ref()).await?;
         warnings.extend(answer.warnings);
         if !answer.allowed {
             return Err(CallFailure::Fatal(denial(&hook.name, answer.result.as_ref())));
@@ -751,8 +778,12 @@ impl Webhooks {
                 return Err(CallFailure::Calling(format!("unsupported patch type {}", go_quote(other.unwrap_or_default()))));
             }
         }
-        let mut patched = object.clone();
+        let mut patched = sent.unwrap_or(Value::Null);
         json_patch::patch(&mut patched, &patch).map_err(|e| CallFailure::Fatal(internal_error(&e.to_string())))?;
+        if let Some(seen) = invoked_resource(inv, attrs) {
+            // Back to the request's version (upstream converts the patched object).
+            patched = crate::convert::convert(&patched, seen, attrs.resource);
+        }
         if attrs.subresource.is_none() {
             // Upstream decodes the patched object into its type and defaults it.
             let r = attrs.resource;
@@ -772,12 +803,14 @@ impl Webhooks {
         object: Option<&Value>,
         warnings: &mut Vec<String>,
     ) -> Result<(), CallFailure> {
-        let answer = self.call(hook, inv, attrs, object).await?;
+        let sent = object.map(|o| as_invoked(inv, attrs, o));
+        let answer = self.call(hook, inv, attrs, sent.as_ref()).await?;
         warnings.extend(answer.warnings);
         if answer.allowed { Ok(()) } else { Err(CallFailure::Fatal(denial(&hook.name, answer.result.as_ref()))) }
     }
 
-    /// Sends the admission review and checks the answer.
+    /// Sends the admission review and checks the answer. `object` is already
+    /// of the invoked resource's version (see [`as_invoked`]).
     async fn call(&self, hook: &Hook, inv: Invocation, attrs: &Attributes<'_>, object: Option<&Value>) -> Result<Answer, CallFailure> {
         if attrs.dry_run {
             match hook.side_effects.as_deref() {
@@ -906,7 +939,7 @@ fn admission_review(version: &str, uid: &str, inv: Invocation, attrs: &Attribute
     request.insert("operation".into(), json!(attrs.operation.as_str()));
     request.insert("userInfo".into(), json!({"username": USERNAME, "groups": GROUPS}));
     request.insert("object".into(), object.cloned().unwrap_or(Value::Null));
-    request.insert("oldObject".into(), present(attrs.old_object).cloned().unwrap_or(Value::Null));
+    request.insert("oldObject".into(), present(attrs.old_object).map(|o| as_invoked(inv, attrs, o)).unwrap_or(Value::Null));
     request.insert("dryRun".into(), json!(attrs.dry_run));
     request.insert("options".into(), attrs.options.clone().unwrap_or(Value::Null));
     json!({
@@ -1335,6 +1368,37 @@ mod tests {
         let e = w.should_call(&cel, &attrs(hpas, Operation::Create, "ns", Some(&obj)), Some(&obj)).unwrap_err();
         assert_eq!((e.code, e.reason), (501, "NotImplemented"));
         assert!(e.message.contains("matchConditions"), "{}", e.message);
+    }
+
+    #[test]
+    fn equivalent_events_are_sent_converted() {
+        let w = Webhooks::new(Arc::new(Store::default()));
+        let new_events = find("events.k8s.io", "v1", "events").unwrap();
+        let obj = json!({
+            "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e", "namespace": "ns"},
+            "regarding": {"kind": "Pod", "name": "p"}, "note": "hi", "deprecatedSource": {},
+        });
+        let old = json!({
+            "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e", "namespace": "ns"},
+            "regarding": {"kind": "Pod", "name": "p"}, "note": "before", "deprecatedSource": {},
+        });
+        let h = hook(vec![rule(&["UPDATE"], &[""], &["v1"], &["events"], None)]);
+        let mut a = attrs(new_events, Operation::Update, "ns", Some(&obj));
+        a.old_object = Some(&old);
+        let inv = w.should_call(&h, &a, Some(&obj)).unwrap().expect("matched through core v1 events");
+        assert_eq!(inv.resource, gvr("", "v1", "events"));
+        let sent = as_invoked(inv, &a, &obj);
+        let r = admission_review("v1", "u", inv, &a, Some(&sent));
+        let q = &r["request"];
+        assert_eq!(q["kind"], json!({"group": "", "version": "v1", "kind": "Event"}));
+        assert_eq!(q["requestKind"], json!({"group": "events.k8s.io", "version": "v1", "kind": "Event"}));
+        assert_eq!(q["requestResource"], json!({"group": "events.k8s.io", "version": "v1", "resource": "events"}));
+        assert_eq!((q["object"]["apiVersion"].as_str(), q["object"]["message"].as_str()), (Some("v1"), Some("hi")));
+        assert_eq!(q["object"]["involvedObject"], json!({"kind": "Pod", "name": "p"}));
+        assert_eq!((q["oldObject"]["apiVersion"].as_str(), q["oldObject"]["message"].as_str()), (Some("v1"), Some("before")));
+        let mut exact = h.clone();
+        exact.equivalent = false;
+        assert!(w.should_call(&exact, &a, Some(&obj)).unwrap().is_none());
     }
 
     #[test]

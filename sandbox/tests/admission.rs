@@ -431,3 +431,43 @@ async fn the_priority_plugin_forbids_unknown_classes_naming_the_pod_as_upstream(
     assert_eq!(code, 403, "{v}");
     assert_eq!(v["message"], "pods \"p\" is forbidden: no PriorityClass with name nope was found");
 }
+
+#[tokio::test]
+async fn webhooks_for_core_events_see_events_k8s_io_events_converted() {
+    let ca = Ca::new("test-ca");
+    // Registered for core/v1 events only (matchPolicy defaults to Equivalent).
+    let server = Server::start(&ca, |_, review| {
+        let message = review.pointer("/request/object/message").and_then(Value::as_str).unwrap_or_default();
+        Behaviour::Respond(patch(json!([{"op": "replace", "path": "/message", "value": format!("{message} (checked)")}])))
+    })
+    .await;
+    let (_s, c) = start().await;
+    register(
+        &c,
+        "MutatingWebhookConfiguration",
+        "events",
+        vec![hook("events.example.com", &server.url("/events"), &ca, "", &["events"], &["CREATE"], json!({}))],
+    )
+    .await;
+    let event = json!({
+        "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "web.1"},
+        "eventTime": "2026-01-02T03:04:05.123456Z", "reportingController": "replicaset-controller",
+        "reportingInstance": "replicaset-controller-a", "action": "Create", "reason": "SuccessfulCreate", "type": "Normal",
+        "note": "Created pod: web-x", "regarding": {"kind": "ReplicaSet", "namespace": "default", "name": "web"},
+    });
+    let (code, v) = raw(&c, "POST", "/apis/events.k8s.io/v1/namespaces/default/events", "application/json", &event.to_string()).await;
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["note"], "Created pod: web-x (checked)", "the patch to the core form is converted back");
+    assert_eq!(v["apiVersion"], "events.k8s.io/v1");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    let q = &seen[0].1["request"];
+    assert_eq!(q["kind"], json!({"group": "", "version": "v1", "kind": "Event"}));
+    assert_eq!(q["resource"], json!({"group": "", "version": "v1", "resource": "events"}));
+    assert_eq!(q["requestKind"], json!({"group": "events.k8s.io", "version": "v1", "kind": "Event"}));
+    assert_eq!(q["requestResource"], json!({"group": "events.k8s.io", "version": "v1", "resource": "events"}));
+    assert_eq!(q["object"]["apiVersion"], "v1");
+    assert_eq!(q["object"]["involvedObject"]["name"], "web");
+    assert_eq!(q["object"]["reportingComponent"], "replicaset-controller");
+    assert!(q["object"].get("note").is_none(), "{q}");
+}
