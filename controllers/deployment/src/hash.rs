@@ -39,30 +39,44 @@
 //!   hashed as the compact JSON that serde produces, which can differ from
 //!   the bytes the API server stored.
 //!
-//! A JSON decode alone would differ from that for empty lists and maps and
-//! for quantities (e.g. "0.5" would keep an empty cache and a scale of -1):
-//! the protobuf form is the truth, and that is what is reproduced here.
+//! A JSON decode alone would differ from that for empty lists and maps, for
+//! quantities (e.g. "0.5" would keep an empty cache and a scale of -1) and
+//! for timestamps (sub-second parts): the protobuf form is the truth, and
+//! that is what is reproduced here. Of the test fixtures, `resources`, `env`,
+//! `volumes`, `kitchen_sink`, `odd_quantities` and `timestamps` hash
+//! differently after a plain JSON decode (noted beside each), and so does a
+//! template with empty lists and maps.
 //!
 //! How it is done: the template is serialized to `serde_json::Value` and
-//! walked beside [`POD_TEMPLATE_SPEC`], a table of the Go types of
+//! walked beside `POD_TEMPLATE_SPEC`, a table of the Go types of
 //! `k8s.io/api/core/v1.PodTemplateSpec` as of Kubernetes v1.36 (every struct
 //! with its fields in declaration order, their JSON names and Go types). The
-//! table was transcribed from the v1.36 Go types (`k8s.io/api` v0.36.3,
-//! `k8s.io/apimachinery` v0.36.3) and checked by comparing the text printed
-//! here with go-spew's own output.
+//! table was produced from the v1.36 Go types (`k8s.io/api` v0.36.3,
+//! `k8s.io/apimachinery` v0.36.3) by a throwaway reflection program, not
+//! part of this repository, and checked by comparing the text printed here
+//! with go-spew's own output; a test checks that every field k8s-openapi
+//! serializes for the fixtures is in it.
 //!
-//! Reference values in the tests were computed with upstream's code
-//! (`k8s.io/utils/dump.ForHash` at the version pinned by Kubernetes v1.36,
-//! go-spew d8f796af33cc, `k8s.io/api`/`k8s.io/apimachinery` v0.36.3, and the
-//! same FNV-32a / collision-count / `SafeEncodeString` steps as
-//! `controller.ComputeHash`): each fixture JSON was decoded into
-//! `v1.PodTemplateSpec`, marshalled to protobuf, unmarshalled into a fresh
-//! object and hashed. Thousands of generated variants were compared the same
-//! way during development.
+//! Reference values in the tests were computed with upstream's Go code:
+//! `k8s.io/api` and `k8s.io/apimachinery` v0.36.3 (Kubernetes 1.36.3; their
+//! protobuf marshalling and `Quantity`/`Time` codecs), `k8s.io/utils/dump.ForHash`
+//! at the commit Kubernetes 1.36 pins (b8788abfbbc2), go-spew d8f796af33cc,
+//! `rand.SafeEncodeString`, and the few lines of `controller.ComputeHash`
+//! (FNV-32a, collision-count bytes) restated in the throwaway program. Each
+//! fixture JSON was decoded into `v1.PodTemplateSpec`, marshalled to
+//! protobuf, unmarshalled into a fresh object and hashed. Tens of thousands of
+//! generated variants (every field filled at random, and quantity spellings)
+//! were compared the same way during development.
 //!
-//! Not reproduced exactly: quantities whose decimal exponents would need
-//! powers of ten beyond 10^100000 (upstream would compute them; here such a
-//! quantity hashes as zero), and the two timestamp / `FieldsV1` caveats above.
+//! Not reproduced exactly:
+//! - quantities whose decimal exponents would need powers of ten beyond
+//!   10^100000 (upstream would compute them; here such a quantity hashes as
+//!   "0"), and strings that are no quantity at all (the API server rejects
+//!   them; here they hash as "0");
+//! - a nil `scaleIO.secretRef`: k8s-openapi has no way to say nil there, so
+//!   it hashes as a pointer to an empty reference (API validation requires
+//!   the field, so stored objects have it);
+//! - the timestamp and `FieldsV1` caveats above.
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::Value;
