@@ -375,18 +375,25 @@ pub fn is_scaling_event(d: &Deployment, new_rs: Option<&ReplicaSet>, old_rss: &[
 ///   removing), what rounding leaves over going to the first one; every
 ///   active ReplicaSet is written whose size or replicas annotations
 ///   change.
+///
+/// Actions come in upstream's order (old ReplicaSets newest first, as
+/// upstream's in-place sort leaves them, when no size order applies).
 pub fn scale(d: &Deployment, new_rs: Option<&ReplicaSet>, old_rss: &[&ReplicaSet]) -> Vec<ScaleAction> {
     let replicas = deployment_replicas(d);
     if let Some(rs) = find_active_or_latest(new_rs, old_rss) {
         return scale_if_resized(rs, replicas).into_iter().collect();
     }
+    // Upstream's FindActiveOrLatest sorted the old ReplicaSets in place,
+    // newest first; what follows sees them in that order.
+    let mut old_rss = old_rss.to_vec();
+    old_rss.sort_by(|a, b| by_creation_timestamp(b, a));
     if is_saturated(d, new_rs) {
-        return filter_active_replica_sets(old_rss).into_iter().filter_map(|rs| scale_if_resized(rs, 0)).collect();
+        return filter_active_replica_sets(&old_rss).into_iter().filter_map(|rs| scale_if_resized(rs, 0)).collect();
     }
     if !is_rolling_update(d) {
         return Vec::new();
     }
-    let mut all = filter_active_replica_sets(&all_replica_sets(new_rs, old_rss));
+    let mut all = filter_active_replica_sets(&all_replica_sets(new_rs, &old_rss));
     let all_replicas = get_replica_count_for_replica_sets(&all);
     let allowed = if replicas > 0 { replicas.wrapping_add(max_surge(d)) } else { 0 };
     let to_add = allowed.wrapping_sub(all_replicas);
@@ -1275,6 +1282,10 @@ mod tests {
         let old_rs = rs("foo-v1", 2, OLD);
         let actions = scale(&d, Some(&new_rs), &[&old_rs]);
         assert_eq!(actions, vec![ScaleAction::new(&old_rs, 0)]);
+        // Several old ones: newest first, as upstream's in-place sort leaves them.
+        let older_rs = rs("foo-v0", 1, OLDER);
+        let names: Vec<String> = scale(&d, Some(&new_rs), &[&older_rs, &old_rs]).into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["foo-v1", "foo-v0"]);
         // Recreate never scales proportionally.
         let mut d = deployment(5, None, None, None);
         d.spec.as_mut().unwrap().strategy = Some(DeploymentStrategy { type_: Some(RECREATE_STRATEGY.into()), rolling_update: None });

@@ -713,8 +713,8 @@ pub fn is_saturated(d: &Deployment, rs: Option<&ReplicaSet>) -> bool {
     let Some(rs) = rs else {
         return false;
     };
-    // Upstream parses with ParseInt(s, 10, 32): a sign is allowed.
-    let Some(desired) = annotation(&rs.metadata, DESIRED_REPLICAS_ANNOTATION).and_then(|s| s.parse::<i32>().ok()) else {
+    // Upstream: strconv.Atoi (a sign allowed, 64 bits) then int32(), which wraps.
+    let Some(desired) = annotation(&rs.metadata, DESIRED_REPLICAS_ANNOTATION).and_then(|s| s.parse::<i64>().ok()).map(|v| v as i32) else {
         return false;
     };
     let replicas = deployment_replicas(d);
