@@ -134,6 +134,78 @@ pub fn all_replica_sets<'a>(new_rs: Option<&'a ReplicaSet>, old_rss: &[&'a Repli
 }
 
 // ---------------------------------------------------------------------------
+// Which path a sync takes (deployment_controller.go syncDeployment).
+
+/// Upstream `syncDeployment`'s guard against an empty selector (it would
+/// select every pod): the Warning `SelectingAll` event and, when the
+/// observed generation is behind, the status to write; the sync stops
+/// there. As upstream (`reflect.DeepEqual` with an empty selector), only
+/// a selector with neither matchLabels nor matchExpressions counts.
+pub fn selecting_all(d: &Deployment) -> Option<(Event, Option<DeploymentStatus>)> {
+    let selector = &d.spec.as_ref()?.selector;
+    if selector.match_labels.is_some() || selector.match_expressions.is_some() {
+        return None;
+    }
+    let event = Event::warning("SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.".to_string());
+    let generation = d.metadata.generation.unwrap_or(0);
+    let status = d.status.clone().unwrap_or_default();
+    let update = (status.observed_generation.unwrap_or(0) < generation)
+        .then_some(DeploymentStatus { observed_generation: Some(generation), ..status });
+    Some((event, update))
+}
+
+/// The path of one sync, after the ReplicaSets were claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncPath {
+    /// Being deleted: upstream `syncStatusOnly` (new ReplicaSet not
+    /// created, status from [`calculate_status`], written when changed).
+    StatusOnly,
+    /// Paused, or a scaling event: upstream `sync` ([`scale`], then
+    /// [`cleanup_deployment`] when [`sync_cleans_up`], then the status
+    /// from [`calculate_status`] over the ReplicaSets as they were before
+    /// scaling). [`check_paused_conditions`] comes first, for every
+    /// Deployment not being deleted.
+    Scale,
+    /// A legacy rollback is requested: [`plan_rollback`].
+    Rollback,
+    /// [`plan_recreate`].
+    Recreate,
+    /// [`plan_rolling_update`].
+    RollingUpdate,
+    /// Upstream's error "unexpected deployment strategy type: TYPE".
+    UnexpectedStrategy(String),
+}
+
+/// Upstream `syncDeployment`'s choice of path; `new_rs`/`old_rss` as
+/// found by [`find_new_replica_set`]/[`find_old_replica_sets`] (for
+/// [`is_scaling_event`]).
+pub fn sync_path(d: &Deployment, new_rs: Option<&ReplicaSet>, old_rss: &[&ReplicaSet]) -> SyncPath {
+    if d.metadata.deletion_timestamp.is_some() {
+        return SyncPath::StatusOnly;
+    }
+    if d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
+        return SyncPath::Scale;
+    }
+    if rollback_to(d).is_some() {
+        return SyncPath::Rollback;
+    }
+    if is_scaling_event(d, new_rs, old_rss) {
+        return SyncPath::Scale;
+    }
+    match strategy_type(d) {
+        RECREATE_STRATEGY => SyncPath::Recreate,
+        ROLLING_UPDATE_STRATEGY => SyncPath::RollingUpdate,
+        other => SyncPath::UnexpectedStrategy(format!("unexpected deployment strategy type: {other}")),
+    }
+}
+
+/// Upstream `sync` cleans up old ReplicaSets only for a paused Deployment
+/// without a rollback in flight.
+pub fn sync_cleans_up(d: &Deployment) -> bool {
+    d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) && rollback_to(d).is_none()
+}
+
+// ---------------------------------------------------------------------------
 // Status (sync.go, progress.go).
 
 fn non_zero(v: i32) -> Option<i32> {
@@ -2200,6 +2272,41 @@ mod tests {
         // Not a number: ignored.
         d.metadata.annotations.as_mut().unwrap().insert(DEPRECATED_ROLLBACK_TO.into(), "x".into());
         assert_eq!(plan_rollback(&d, &[&r1, &r2]), None);
+    }
+
+    #[test]
+    fn sync_paths() {
+        let mut d = deployment(3, None, None, None);
+        let new = rs("new", 3, NEW);
+        assert_eq!(sync_path(&d, Some(&new), &[]), SyncPath::RollingUpdate);
+        let mut scaled = new.clone();
+        set_replicas_annotations(&mut scaled, 2, 2);
+        assert_eq!(sync_path(&d, Some(&scaled), &[]), SyncPath::Scale);
+        d.metadata.annotations.as_mut().unwrap().insert(DEPRECATED_ROLLBACK_TO.into(), "1".into());
+        assert_eq!(sync_path(&d, Some(&new), &[]), SyncPath::Rollback);
+        d.spec.as_mut().unwrap().paused = Some(true);
+        assert_eq!(sync_path(&d, Some(&new), &[]), SyncPath::Scale);
+        assert!(!sync_cleans_up(&d));
+        d.metadata.annotations.as_mut().unwrap().remove(DEPRECATED_ROLLBACK_TO);
+        assert!(sync_cleans_up(&d));
+        d.metadata.deletion_timestamp = Some(Time(ts("2024-01-01T00:00:00Z")));
+        assert_eq!(sync_path(&d, Some(&new), &[]), SyncPath::StatusOnly);
+        let mut d = deployment(3, None, None, None);
+        d.spec.as_mut().unwrap().strategy = Some(DeploymentStrategy { type_: Some(RECREATE_STRATEGY.into()), rolling_update: None });
+        assert_eq!(sync_path(&d, Some(&new), &[]), SyncPath::Recreate);
+        d.spec.as_mut().unwrap().strategy = None;
+        assert_eq!(sync_path(&d, Some(&new), &[]), SyncPath::UnexpectedStrategy("unexpected deployment strategy type: ".into()));
+
+        assert_eq!(selecting_all(&deployment(1, None, None, None)), None);
+        let mut all = deployment(1, None, None, None);
+        all.spec.as_mut().unwrap().selector = LabelSelector::default();
+        all.metadata.generation = Some(3);
+        let (event, status) = selecting_all(&all).unwrap();
+        assert_eq!((event.type_, event.reason), (EVENT_WARNING, "SelectingAll"));
+        assert_eq!(event.message, "This deployment is selecting all pods. A non-empty selector is required.");
+        assert_eq!(status.unwrap().observed_generation, Some(3));
+        all.status = Some(DeploymentStatus { observed_generation: Some(3), ..Default::default() });
+        assert_eq!(selecting_all(&all).unwrap().1, None);
     }
 
     #[test]
