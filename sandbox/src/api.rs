@@ -90,15 +90,6 @@ pub struct Manager<'a> {
     pub subresource: &'a str,
 }
 
-/// The part of an object a write through `sub` owns fields in.
-fn scope_of(r: &ResourceType, sub: &str) -> managed::Scope {
-    match sub {
-        "status" => managed::Scope::Status,
-        _ if r.has(Sub::Status) => managed::Scope::MainResource,
-        _ => managed::Scope::All,
-    }
-}
-
 /// Records a non-apply write in `new`'s managedFields.
 fn track(r: &ResourceType, old: Option<&Value>, new: &mut Value, m: Manager<'_>) -> ApiResult<()> {
     let now = meta::now();
@@ -107,7 +98,7 @@ fn track(r: &ResourceType, old: Option<&Value>, new: &mut Value, m: Manager<'_>)
         manager: m.name,
         api_version: &api_version,
         subresource: m.subresource,
-        scope: scope_of(r, m.subresource),
+        reset: crate::resets::for_write(r, Some(m.subresource))?,
         now: &now,
     };
     managed::track_update(r.group, r.kind, old, new, &w)
@@ -693,58 +684,33 @@ impl Api {
                 meta::name(&body)
             )));
         }
-        let mut new = if sub == Some("status") {
-            // The status subresource changes the status and nothing else
-            // (and the managed fields, when server-side apply computed them).
-            let mut n = (**old).clone();
-            // A uid in the request is a precondition (validated as immutable below).
-            if let Some(uid) = body.pointer("/metadata/uid").filter(|u| u.as_str().is_some_and(|u| !u.is_empty())) {
-                meta::meta_mut(&mut n).insert("uid".into(), uid.clone());
+        // The request is kept but for what only the system sets (upstream's
+        // rest.BeforeUpdate) and what the resource's strategy for this
+        // endpoint takes back from the stored object (the status for the
+        // main resource, the spec and more for the status subresource; see
+        // crate::resets).
+        let mut new = body;
+        let om = meta::meta(old).cloned().unwrap_or_default();
+        let m = meta::meta_mut(&mut new);
+        // A uid in the request is kept: it must match (validated as
+        // immutable below), as BeforeUpdate fills in only a missing one.
+        let keep_uid = m.get("uid").and_then(Value::as_str).is_some_and(|u| !u.is_empty());
+        for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            if k == "uid" && keep_uid {
+                continue;
             }
-            if manager.is_none()
-                && let Some(mf) = body.pointer("/metadata/managedFields")
-            {
-                meta::meta_mut(&mut n).insert("managedFields".into(), mf.clone());
-            }
-            match body.get("status") {
-                Some(s) => n["status"] = s.clone(),
-                None => {
-                    if let Some(o) = n.as_object_mut() {
-                        o.remove("status");
-                    }
-                }
-            }
-            n
-        } else {
-            let mut n = body;
-            // Only the system sets these. A uid in the request is kept: it
-            // must match (validated as immutable below), as upstream's
-            // BeforeUpdate fills in only a missing one.
-            let om = meta::meta(old).cloned().unwrap_or_default();
-            let m = meta::meta_mut(&mut n);
-            let keep_uid = m.get("uid").and_then(Value::as_str).is_some_and(|u| !u.is_empty());
-            for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
-                if k == "uid" && keep_uid {
-                    continue;
-                }
-                match om.get(k) {
-                    Some(v) => m.insert(k.into(), v.clone()),
-                    None => m.remove(k),
-                };
-            }
-            if r.has(Sub::Status) {
-                match old.get("status") {
-                    Some(s) => n["status"] = s.clone(),
-                    None => {
-                        if let Some(o) = n.as_object_mut() {
-                            o.remove("status");
-                        }
-                    }
-                }
-            }
-            n
-        };
-        if r.generation && meta::spec_part(&new) != meta::spec_part(old) {
+            match om.get(k) {
+                Some(v) => m.insert(k.into(), v.clone()),
+                None => m.remove(k),
+            };
+        }
+        crate::resets::prepare(r, sub, old, &mut new)?;
+        // Generation follows the main resource's changes to the spec (and,
+        // for Deployments, to the annotations, which the controller copies to
+        // its ReplicaSets); status writes leave it.
+        let annotations = |o: &Value| o.pointer("/metadata/annotations").and_then(Value::as_object).filter(|a| !a.is_empty()).cloned();
+        let annotations_changed = r.group == "apps" && r.kind == "Deployment" && annotations(&new) != annotations(old);
+        if r.generation && sub != Some("status") && (meta::spec_part(&new) != meta::spec_part(old) || annotations_changed) {
             let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
             meta::meta_mut(&mut new).insert("generation".into(), json!(g + 1));
         }
@@ -974,7 +940,8 @@ impl Api {
         let precondition = config.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty());
         let now = meta::now();
         let api_version = r.api_version();
-        let w = managed::Writer { manager, api_version: &api_version, subresource: sub, scope: scope_of(r, sub), now: &now };
+        let reset = crate::resets::for_write(r, Some(sub))?;
+        let w = managed::Writer { manager, api_version: &api_version, subresource: sub, reset, now: &now };
         for _ in 0..MAX_RETRIES {
             let Some(old) = self.store.get(r, &ns, &name) else {
                 if !sub.is_empty() || precondition.is_some() {

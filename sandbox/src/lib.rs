@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod protobuf;
 pub mod registry;
 pub mod request;
+pub mod resets;
 pub mod server;
 pub mod sim;
 pub mod status;

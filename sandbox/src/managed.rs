@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use crate::resets::FieldPath;
 use crate::status::ApiError;
 use crate::strategic::{self, Field, Schema, Strategy};
 
@@ -167,10 +168,12 @@ fn walk_value(
 }
 
 /// Whether a path is one no manager owns: type and identity fields, what
-/// the system sets, and what the request's resource does not write (the
-/// status for the main resource of kinds with a status subresource; all but
-/// the status for the status subresource).
-fn ignored(p: &Path, scope: Scope) -> bool {
+/// the system sets, and what the request's endpoint resets from the stored
+/// object (upstream's `GetResetFields`, see [`crate::resets`]: the status
+/// for the main resource of kinds with a status subresource, the spec and
+/// for some kinds some metadata for the status subresource), with
+/// everything below them.
+fn ignored(p: &Path, reset: &[FieldPath]) -> bool {
     let first = p.first().map(String::as_str).unwrap_or_default();
     if matches!(first, "f:apiVersion" | "f:kind") {
         return true;
@@ -193,26 +196,11 @@ fn ignored(p: &Path, scope: Scope) -> bool {
     {
         return true;
     }
-    match scope {
-        Scope::All => false,
-        Scope::MainResource => first == "f:status",
-        Scope::Status => first != "f:status",
-    }
+    reset.iter().any(|r| r.len() <= p.len() && r.iter().zip(p).all(|(name, pe)| pe.strip_prefix("f:") == Some(*name)))
 }
 
-/// What part of an object a request writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Kinds without a status subresource: everything.
-    All,
-    /// The main resource of a kind with a status subresource.
-    MainResource,
-    /// The status subresource.
-    Status,
-}
-
-fn managed_members(v: &Value, schema: &'static Schema, scope: Scope) -> BTreeMap<Path, Member> {
-    members(v, schema).into_iter().filter(|(p, _)| !ignored(p, scope)).collect()
+fn managed_members(v: &Value, schema: &'static Schema, reset: &[FieldPath]) -> BTreeMap<Path, Member> {
+    members(v, schema).into_iter().filter(|(p, _)| !ignored(p, reset)).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -392,7 +380,9 @@ pub struct Writer<'a> {
     pub api_version: &'a str,
     /// "" for the main resource.
     pub subresource: &'a str,
-    pub scope: Scope,
+    /// What the endpoint written through resets from the stored object
+    /// ([`crate::resets::for_write`]): no manager owns it through there.
+    pub reset: &'a [FieldPath],
     pub now: &'a str,
 }
 
@@ -452,8 +442,8 @@ pub fn track_update(group: &str, kind: &str, old: Option<&Value>, new: &mut Valu
     let schema = strategic::schema_for(group, kind);
     let mut entries = requested_entries(new, old)?;
     convert_sets(kind, &mut entries, w.api_version, true);
-    let before = old.map(|o| managed_members(o, schema, w.scope)).unwrap_or_default();
-    let after = managed_members(new, schema, w.scope);
+    let before = old.map(|o| managed_members(o, schema, w.reset)).unwrap_or_default();
+    let after = managed_members(new, schema, w.reset);
     let changed: FieldSet = after.iter().filter(|(p, m)| before.get(*p) != Some(*m)).map(|(p, _)| p.clone()).collect();
     let removed: FieldSet = before.keys().filter(|p| !after.contains_key(*p)).cloned().collect();
     let mine = w.entry("Update", FieldSet::new());
@@ -502,29 +492,16 @@ pub fn apply(group: &str, kind: &str, live: Option<&Value>, config: &Value, forc
     if let Some(m) = config.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("managedFields");
     }
-    let applied_set: FieldSet = managed_members(&config, schema, w.scope).into_keys().collect();
+    let applied_set: FieldSet = managed_members(&config, schema, w.reset).into_keys().collect();
     let mut merged = merge_value("", live_v, &config, None, Some(schema));
-    if w.scope != Scope::All {
-        // What the request's resource does not write stays as it is.
-        let keep_status = w.scope == Scope::MainResource;
-        if let (Some(m), Some(l)) = (merged.as_object_mut(), live_v.as_object()) {
-            for k in ["spec", "status"] {
-                let foreign = (k == "status") == keep_status;
-                if foreign {
-                    match l.get(k) {
-                        Some(v) => m.insert(k.into(), v.clone()),
-                        None => m.remove(k),
-                    };
-                }
-            }
-        }
-    }
+    // What the endpoint resets stays as it is.
+    crate::resets::reset(live_v, &mut merged, w.reset);
     let mut entries =
         live.map(read_entries).transpose().map_err(|e| ApiError::internal(format!("managedFields: {e}")))?.unwrap_or_default();
     convert_sets(kind, &mut entries, w.api_version, true);
     let me = w.entry("Apply", applied_set.clone());
-    let before = managed_members(live_v, schema, w.scope);
-    let after = managed_members(&merged, schema, w.scope);
+    let before = managed_members(live_v, schema, w.reset);
+    let after = managed_members(&merged, schema, w.reset);
     let changed: FieldSet = after.iter().filter(|(p, m)| before.get(*p) != Some(*m)).map(|(p, _)| p.clone()).collect();
     // Conflicts: fields this apply changes that another manager owns.
     let mut conflicts: Vec<(String, Path)> = Vec::new();
@@ -678,7 +655,7 @@ mod tests {
     const NOW: &str = "2026-11-23T10:00:00Z";
 
     fn writer(manager: &str) -> Writer<'_> {
-        Writer { manager, api_version: "apps/v1", subresource: "", scope: Scope::MainResource, now: NOW }
+        Writer { manager, api_version: "apps/v1", subresource: "", reset: &[&["status"]], now: NOW }
     }
 
     fn deployment(replicas: i64, image: &str, labels: Value) -> Value {
@@ -799,7 +776,7 @@ mod tests {
     fn updates_record_what_they_change_and_managed_fields_can_be_stripped() {
         let old = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}});
         let mut new = old.clone();
-        let w = Writer { manager: "kubectl-create", api_version: "v1", subresource: "", scope: Scope::All, now: NOW };
+        let w = Writer { manager: "kubectl-create", api_version: "v1", subresource: "", reset: &[], now: NOW };
         track_update("", "ConfigMap", None, &mut new, &w).unwrap();
         assert_eq!(new["metadata"]["managedFields"][0]["fieldsV1"], json!({"f:data": {"f:a": {}}}));
         assert_eq!(new["metadata"]["managedFields"][0]["operation"], "Update");
