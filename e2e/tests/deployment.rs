@@ -459,3 +459,55 @@ async fn a_controller_killed_mid_rollout_finishes_it_within_the_same_bounds() {
     t.complete("web").await;
     sampler.finish();
 }
+
+#[tokio::test]
+async fn kubectl_rollout_restart_rolls_every_pod() {
+    let world = world().await;
+    let t = setup(&world).await;
+    t.create(&deployment("web", 2, json!({}))).await;
+    t.complete("web").await;
+    let before: BTreeSet<String> =
+        t.pods.list(&ListParams::default().labels("app=web")).await.unwrap().items.into_iter().filter_map(|p| p.metadata.uid).collect();
+    t.kubectl_ok(&["rollout", "restart", "deployment/web"]).await;
+    // A new ReplicaSet (the template's restartedAt annotation changed) takes over.
+    eventually(60, "a second ReplicaSet", || async { (t.replicasets("web").await.len() == 2).then_some(()) }).await;
+    t.complete("web").await;
+    let after = eventually(60, "only new pods", || async {
+        let pods = t.pods.list(&ListParams::default().labels("app=web")).await.ok()?.items;
+        let live: BTreeSet<String> =
+            pods.into_iter().filter(|p| p.metadata.deletion_timestamp.is_none()).filter_map(|p| p.metadata.uid).collect();
+        (live.len() == 2 && live.is_disjoint(&before)).then_some(live)
+    })
+    .await;
+    assert_eq!(after.len(), 2);
+    let rss = t.replicasets("web").await;
+    let restarted = rss.values().find(|rs| spec_replicas(rs) == 2).expect("the new ReplicaSet");
+    let template_annotations = restarted.spec.as_ref().unwrap().template.as_ref().unwrap().metadata.as_ref().unwrap().annotations.clone();
+    assert!(template_annotations.unwrap_or_default().contains_key("kubectl.kubernetes.io/restartedAt"));
+}
+
+#[tokio::test]
+async fn orphaned_replicasets_are_adopted_by_a_matching_deployment() {
+    let world = world().await;
+    let t = setup(&world).await;
+    t.create(&deployment("web", 2, json!({}))).await;
+    t.complete("web").await;
+    let rs_name = t.replicasets("web").await.into_keys().next().unwrap();
+    // Delete the Deployment, orphaning its ReplicaSet (and pods).
+    let dp = kube::api::DeleteParams { propagation_policy: Some(kube::api::PropagationPolicy::Orphan), ..Default::default() };
+    t.deployments.delete("web", &dp).await.unwrap();
+    eventually(60, "the ReplicaSet orphaned", || async {
+        let rs = t.rss.get(&rs_name).await.ok()?;
+        rs.metadata.owner_references.as_ref().is_none_or(|o| o.is_empty()).then_some(())
+    })
+    .await;
+    // The same Deployment again: it adopts the ReplicaSet (same template,
+    // same pod-template-hash) instead of making a new one.
+    t.create(&deployment("web", 2, json!({}))).await;
+    t.complete("web").await;
+    let rss = t.replicasets("web").await;
+    assert_eq!(rss.keys().collect::<Vec<_>>(), vec![&rs_name]);
+    let uid = t.deployments.get("web").await.unwrap().metadata.uid;
+    let owner = rss[&rs_name].metadata.owner_references.as_ref().and_then(|o| o.first()).cloned().expect("adopted");
+    assert_eq!((Some(owner.uid), owner.controller), (uid, Some(true)));
+}
