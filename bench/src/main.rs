@@ -5,6 +5,7 @@
 //! cargo run --release -p rudder-bench -- sandbox-objects --pods 10000
 //! cargo run --release -p rudder-bench -- sim-nodes --nodes 100 --pods 10000
 //! cargo run --release -p rudder-bench -- replicaset --replicasets 100 --replicas 100
+//! cargo run --release -p rudder-bench -- deployment --deployments 50 --replicas 20
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
@@ -18,6 +19,7 @@ use kube::Api;
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod deployment;
 mod replicaset;
 mod scheduler;
 mod sim_nodes;
@@ -106,6 +108,20 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000.0)]
         qps: f64,
     },
+    /// rudder-deployment-controller with rudder-replicaset-controller and
+    /// rudder-scheduler (the binaries next to this one) on simulated nodes:
+    /// N Deployments of R replicas created at once, then all their templates
+    /// changed at once; prints the time until every rollout is complete, each
+    /// controller's CPU time and peak RSS.
+    Deployment {
+        #[arg(long, default_value_t = 50)]
+        deployments: usize,
+        #[arg(long, default_value_t = 20)]
+        replicas: usize,
+        /// Simulated nodes (250 pods each).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -132,6 +148,9 @@ async fn main() {
         }
         Command::Replicaset { replicasets, replicas, qps } => {
             replicaset::run(replicaset::Params { replicasets, replicas, qps }).await.map(|r| print!("{r}"))
+        }
+        Command::Deployment { deployments, replicas, nodes } => {
+            deployment::run(deployment::Params { deployments, replicas, nodes }).await.map(|r| print!("{r}"))
         }
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,
