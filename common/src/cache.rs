@@ -169,6 +169,33 @@ impl<K: Resource + Clone> Indexer<K> {
     }
 }
 
+impl<K> Indexer<K>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    /// The watch of `api` that feeds this cache: kube's default backoff,
+    /// managedFields dropped as objects arrive (kube-controller-manager's
+    /// informers drop them too: no controller reads them, and they are a
+    /// good part of each object), every event applied here, and `synced`
+    /// called at each `InitDone`. The events go on, for the caller's
+    /// triggers (e.g. `.touched_objects()`).
+    pub fn watch(
+        &self,
+        api: kube::Api<K>,
+        mut synced: impl FnMut() + Send + 'static,
+    ) -> impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static {
+        use futures::TryStreamExt;
+        use kube::runtime::WatchStreamExt;
+        let cache = self.clone();
+        watcher(api, watcher::Config::default()).default_backoff().modify(|o| o.meta_mut().managed_fields = None).inspect_ok(move |e| {
+            cache.apply(e);
+            if matches!(e, watcher::Event::InitDone) {
+                synced();
+            }
+        })
+    }
+}
+
 /// Index function: the namespace.
 pub fn by_namespace<K: Resource>(o: &K) -> Vec<String> {
     o.meta().namespace.clone().into_iter().collect()

@@ -449,8 +449,8 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
 
     let gate = rudder_common::http::SyncGate::new(ctx.health.clone(), 3);
     let mut d_synced = gate.part();
-    let mut rs_synced = gate.part();
-    let mut pod_synced = gate.part();
+    let rs_synced = gate.part();
+    let pod_synced = gate.part();
 
     // managedFields are dropped as objects arrive, as kube-controller-manager's informers do.
     let triggers = queue.clone();
@@ -467,28 +467,8 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
     .touched_objects()
     .inspect_ok(move |d| triggers.add(&key_of(d), Instant::now()));
 
-    let rs_index = replicasets.clone();
-    let rs_stream = watcher(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default())
-        .default_backoff()
-        .modify(|rs| rs.metadata.managed_fields = None)
-        .inspect_ok(move |e| {
-            rs_index.apply(e);
-            if matches!(e, watcher::Event::InitDone) {
-                rs_synced();
-            }
-        })
-        .touched_objects();
-    let pod_index = pods.clone();
-    let pod_stream = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
-        .default_backoff()
-        .modify(|p| p.metadata.managed_fields = None)
-        .inspect_ok(move |e| {
-            pod_index.apply(e);
-            if matches!(e, watcher::Event::InitDone) {
-                pod_synced();
-            }
-        })
-        .touched_objects();
+    let rs_stream = replicasets.watch(Api::all(client.clone()), rs_synced).touched_objects();
+    let pod_stream = pods.watch(Api::all(client.clone()), pod_synced).touched_objects();
 
     // A ReplicaSet maps to its controlling Deployment, or (an orphan) to
     // every Deployment of its namespace whose selector matches it.

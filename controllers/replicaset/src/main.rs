@@ -367,7 +367,7 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
 
     let gate = rudder_common::http::SyncGate::new(ctx.health.clone(), 2);
     let mut rs_synced = gate.part();
-    let mut pod_synced = gate.part();
+    let pod_synced = gate.part();
 
     let triggers = queue.clone();
     let rs_stream = reflector(
@@ -385,14 +385,10 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
 
     let mut o = Observed::default();
     let st = state.clone();
-    // managedFields are dropped as they arrive, as kube-controller-manager's
-    // informers do: nothing here reads them, and they are a good part of a pod.
-    let pod_stream = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
-        .default_backoff()
-        .modify(|p| p.metadata.managed_fields = None)
-        .inspect_ok(move |e| pods.apply(e))
+    let pod_stream = pods
+        .watch(Api::all(client.clone()), pod_synced)
         .inspect_ok(move |e| match e {
-            watcher::Event::InitDone => pod_synced(),
+            watcher::Event::InitDone | watcher::Event::Init => {}
             watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
                 let uid = p.metadata.uid.clone().unwrap_or_default();
                 if let Some((ns, name)) = owner_rs(p) {
@@ -414,7 +410,6 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
                     st.expectations.deletion_observed(&rs_key(&ns, &name));
                 }
             }
-            watcher::Event::Init => {}
         })
         .touched_objects();
 
