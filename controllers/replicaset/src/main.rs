@@ -24,7 +24,7 @@ use prometheus_client::registry::Registry;
 use rudder_common::cache::{Indexer, by_controller, by_namespace, orphans_by_namespace};
 use rudder_common::controller_ref::{ControllerRefManager, controller_of};
 use rudder_common::events::{EventType, Recorder, object_reference};
-use rudder_common::expectations::ControllerExpectations;
+use rudder_common::expectations::UidTrackingControllerExpectations;
 use rudder_common::flags::{self, CommonArgs, HasCommon};
 use rudder_common::pods::{is_pod_active, is_pod_terminating, pods_to_delete};
 use rudder_common::runtime::{self, Context, chain};
@@ -64,7 +64,8 @@ struct State {
     replicasets: Store<ReplicaSet>,
     /// `replicaset_controller_sorting_deletion_age_ratio`.
     age_ratio: Histogram,
-    expectations: ControllerExpectations,
+    /// Upstream's UID-tracking expectations: deletions by pod key.
+    expectations: UidTrackingControllerExpectations,
     recorder: Recorder,
     queue: WorkqueueMetrics,
     burst: usize,
@@ -235,18 +236,24 @@ async fn manage(rs: &ReplicaSet, s: &State, key: &str, pods_api: &Api<Pod>, clai
                     s.age_ratio.observe(ratio);
                 }
             }
-            s.expectations.expect_deletions(key, victims.len() as i64);
+            let pod_key = |p: &Pod| rs_key(&p.namespace().unwrap_or_default(), &p.name_any());
+            s.expectations.expect_deletions(key, victims.iter().map(|p| pod_key(p)));
             let results = futures::future::join_all(victims.iter().map(|p| {
                 let dp = DeleteParams {
                     preconditions: Some(Preconditions { uid: p.metadata.uid.clone(), resource_version: None }),
                     ..Default::default()
                 };
                 let name = p.name_any();
-                async move { (name.clone(), pods_api.delete(&name, &dp).await) }
+                let pk = pod_key(p);
+                async move { (name.clone(), pk, pods_api.delete(&name, &dp).await) }
             }))
             .await;
             let mut failure = None;
-            for (name, r) in results {
+            for (name, pk, r) in results {
+                if r.is_err() {
+                    // The watch will not show this deletion (or showed it already).
+                    s.expectations.deletion_observed(key, &pk);
+                }
                 match r {
                     Ok(_) => s.recorder.publish(
                         &regarding,
@@ -258,7 +265,6 @@ async fn manage(rs: &ReplicaSet, s: &State, key: &str, pods_api: &Api<Pod>, clai
                     ),
                     Err(kube::Error::Api(st)) if st.code == 404 => {}
                     Err(e) => {
-                        s.expectations.deletion_observed(key);
                         let msg = message(&e);
                         s.recorder.publish(
                             &regarding,
@@ -317,12 +323,13 @@ fn error_policy(rs: Arc<ReplicaSet>, e: &SyncError, s: Arc<State>) -> Action {
     Action::requeue(s.queue.failed(&key_of(rs.as_ref()), Instant::now()))
 }
 
-/// Feeds the expectations from the pod watch: the first sight of a pod is
-/// its creation, its deletionTimestamp or its disappearance its deletion.
+/// Feeds the expectations from the pod watch, as upstream's pod handlers:
+/// the first sight of a pod is its creation, unless it is already being
+/// deleted; a deletionTimestamp or the disappearance is its deletion (the
+/// tracking expectations count each expected pod once).
 #[derive(Default)]
 struct Observed {
     known: HashSet<String>,
-    terminating: HashSet<String>,
 }
 
 /// The controller's own metrics (upstream's `replicaset_controller_*`).
@@ -352,7 +359,7 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
     let queue = ctx.workqueues.queue("replicaset");
     let (rs_reader, rs_writer) = reflector::store::<ReplicaSet>();
     let pods = Indexer::new(vec![(BY_NAMESPACE, by_namespace), (BY_CONTROLLER, by_controller), (ORPHANS, orphans_by_namespace)]);
-    let expectations = ControllerExpectations::new();
+    let expectations = UidTrackingControllerExpectations::new();
     let state = Arc::new(State {
         client: client.clone(),
         pods: pods.clone(),
@@ -370,15 +377,17 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
     let pod_synced = gate.part();
 
     let triggers = queue.clone();
+    let rs_expectations = state.clone();
     let rs_stream = reflector(
         rs_writer,
         watcher(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default()).modify(|rs| rs.metadata.managed_fields = None),
     )
     .default_backoff()
-    .inspect_ok(move |e| {
-        if matches!(e, watcher::Event::InitDone) {
-            rs_synced();
-        }
+    .inspect_ok(move |e| match e {
+        watcher::Event::InitDone => rs_synced(),
+        // A ReplicaSet made again under the same name starts clean.
+        watcher::Event::Delete(rs) => rs_expectations.expectations.delete_expectations(&key_of(rs)),
+        _ => {}
     })
     .touched_objects()
     .inspect_ok(move |rs| triggers.add(&key_of(rs), Instant::now()));
@@ -391,23 +400,20 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
             watcher::Event::InitDone | watcher::Event::Init => {}
             watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
                 let uid = p.metadata.uid.clone().unwrap_or_default();
+                let first = o.known.insert(uid);
                 if let Some((ns, name)) = owner_rs(p) {
                     let key = rs_key(&ns, &name);
-                    if o.known.insert(uid.clone()) {
+                    if p.metadata.deletion_timestamp.is_some() {
+                        st.expectations.deletion_observed(&key, &rs_key(&ns, &p.name_any()));
+                    } else if first {
                         st.expectations.creation_observed(&key);
-                    }
-                    if p.metadata.deletion_timestamp.is_some() && o.terminating.insert(uid) {
-                        st.expectations.deletion_observed(&key);
                     }
                 }
             }
             watcher::Event::Delete(p) => {
-                let uid = p.metadata.uid.clone().unwrap_or_default();
-                o.known.remove(&uid);
-                if let Some((ns, name)) = owner_rs(p)
-                    && !o.terminating.remove(&uid)
-                {
-                    st.expectations.deletion_observed(&rs_key(&ns, &name));
+                o.known.remove(p.metadata.uid.as_deref().unwrap_or_default());
+                if let Some((ns, name)) = owner_rs(p) {
+                    st.expectations.deletion_observed(&rs_key(&ns, &name), &rs_key(&ns, &p.name_any()));
                 }
             }
         })
