@@ -134,8 +134,15 @@ pub fn one_line(e: &clap::Error) -> String {
 /// Parses the process's arguments; on a bad flag prints one line naming it
 /// and exits with status 2 (help and version print as usual and exit 0).
 pub fn parse_or_exit<T: Parser + HasCommon>() -> T {
+    parse_or_exit_with_defaults(&[])
+}
+
+/// As [`parse_or_exit`], with other defaults for some flags, by argument id
+/// (the field name: `kube_api_qps`), for binaries whose upstream
+/// counterpart defaults differently (kube-scheduler: 50 QPS, burst 100).
+pub fn parse_or_exit_with_defaults<T: Parser + HasCommon>(defaults: &[(&'static str, &'static str)]) -> T {
     let bin = std::env::args().next().map(|a| a.rsplit('/').next().unwrap_or_default().to_string()).unwrap_or_default();
-    match T::try_parse() {
+    match parse_with_defaults::<T, _, _>(std::env::args_os(), defaults) {
         Ok(args) => match args.common().validate() {
             Ok(()) => args,
             Err(msg) => {
@@ -149,6 +156,21 @@ pub fn parse_or_exit<T: Parser + HasCommon>() -> T {
             std::process::exit(2);
         }
     }
+}
+
+/// Parses `args` into `T`, with `defaults` replacing the declared defaults.
+pub fn parse_with_defaults<T, I, A>(args: I, defaults: &[(&'static str, &'static str)]) -> Result<T, clap::Error>
+where
+    T: Parser,
+    I: IntoIterator<Item = A>,
+    A: Into<std::ffi::OsString> + Clone,
+{
+    let mut cmd = T::command();
+    for (id, value) in defaults {
+        cmd = cmd.mut_arg(*id, |a| a.default_value(*value));
+    }
+    let matches = cmd.try_get_matches_from(args)?;
+    T::from_arg_matches(&matches)
 }
 
 /// `0` (disabled) or `host:port`, as the upstream flags take it (`:8080`
@@ -286,5 +308,18 @@ mod tests {
         for bad in ["", "15", "s", "-1s", "0s", "1x"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_binary_can_default_some_flags_differently() {
+        let d = &[("kube_api_qps", "50"), ("kube_api_burst", "100")];
+        let a: TestArgs = parse_with_defaults(["rudder-test"], d).expect("parses");
+        assert_eq!((a.common.kube_api_qps, a.common.kube_api_burst), (50.0, 100));
+        // Given on the command line, the flag wins.
+        let a: TestArgs = parse_with_defaults(["rudder-test", "--kube-api-qps=7"], d).expect("parses");
+        assert_eq!((a.common.kube_api_qps, a.common.kube_api_burst), (7.0, 100));
+        // Everything else keeps its default and its validation.
+        assert_eq!(a.common.log_format, LogFormat::Text);
+        assert!(parse_with_defaults::<TestArgs, _, _>(["rudder-test", "--kube-api-burst=0"], d).is_err());
     }
 }

@@ -36,7 +36,8 @@ fn load(path: Option<&PathBuf>) -> Result<config::Resolved, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Args = flags::parse_or_exit();
+    // kube-scheduler's client defaults: 50 QPS, burst 100 (KCM's are 20/30).
+    let args: Args = flags::parse_or_exit_with_defaults(&[("kube_api_qps", "50"), ("kube_api_burst", "100")]);
     let resolved = match load(args.config.as_ref()) {
         Ok(r) => r,
         Err(e) => {
