@@ -503,4 +503,268 @@ mod tests {
         assert!(matches!(decode(&truncated), Err(Error::Malformed(_))));
         assert!(matches!(decode(b"k8s\0\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"), Err(Error::Malformed(_))));
     }
+
+    /// A message, built field by field as gogo writes it.
+    #[derive(Default, Clone)]
+    struct Pb(Vec<u8>);
+
+    impl Pb {
+        fn new() -> Self {
+            Pb::default()
+        }
+        fn s(mut self, n: u64, v: &str) -> Self {
+            field_bytes(n, v.as_bytes(), &mut self.0);
+            self
+        }
+        fn b(mut self, n: u64, v: &[u8]) -> Self {
+            field_bytes(n, v, &mut self.0);
+            self
+        }
+        fn v(mut self, n: u64, v: u64) -> Self {
+            field_varint(n, v, &mut self.0);
+            self
+        }
+        fn m(self, n: u64, m: Pb) -> Self {
+            self.b(n, &m.0)
+        }
+        fn kv(mut self, n: u64, k: &str, v: &[u8]) -> Self {
+            map_entry(n, k, v, &mut self.0);
+            self
+        }
+    }
+
+    fn decode_as(msg: &Msg, raw: &Pb) -> Result<Value, Error> {
+        let mut o = Map::new();
+        message(&raw.0, msg, &mut o)?;
+        Ok(Value::Object(o))
+    }
+
+    use schema::{Card::*, Kind::*};
+
+    /// A message with one field of each kind, for the decoder's tests.
+    static INNER: Msg = Msg(&[F(1, "name", S, OMIT), F(2, "count", I32, ONE)]);
+    static EVERY: Msg = Msg(&[
+        F(1, "str", S, ONE),
+        F(2, "omitted", S, OMIT),
+        F(3, "data", B, ONE),
+        F(4, "flag", BOOL, OMIT),
+        F(5, "int32", I32, ONE),
+        F(6, "int64", I64, ONE),
+        F(7, "inner", M(&INNER), ONE),
+        F(8, "list", M(&INNER), REP),
+        F(9, "strings", S, REP),
+        F(10, "ints", I32, REP),
+        F(11, "labels", S, MAP),
+        F(12, "quantities", X(Special::Quantity), MAP),
+        F(13, "", M(&INNER), INLINE),
+        F(14, "quantity", X(Special::Quantity), ONE),
+        F(15, "port", X(Special::IntOrString), ONE),
+        F(16, "time", X(Special::Time), ONE),
+        F(17, "microTime", X(Special::MicroTime), ONE),
+        F(18, "duration", X(Special::Duration), ONE),
+        F(19, "raw", X(Special::RawExtension), ONE),
+        F(20, "fieldsV1", X(Special::FieldsV1), ONE),
+        F(21, "bytesMap", B, MAP),
+        F(22, "port2", X(Special::IntOrString), ONE),
+    ]);
+
+    #[test]
+    fn scalars_and_omitempty() {
+        let raw = Pb::new()
+            .s(1, "")
+            .s(2, "")
+            .b(3, &[0, 159, 255])
+            .v(4, 0)
+            .v(5, u64::MAX) // -1 as gogo writes a negative int32: ten bytes
+            .v(6, 1 << 40);
+        assert_eq!(decode_as(&EVERY, &raw).unwrap(), json!({"str": "", "data": "AJ//", "int32": -1, "int64": 1u64 << 40}));
+        let raw = Pb::new().s(2, "x").v(4, 1).v(5, 7);
+        assert_eq!(decode_as(&EVERY, &raw).unwrap(), json!({"omitted": "x", "flag": true, "int32": 7}));
+    }
+
+    #[test]
+    fn nested_repeated_maps_and_inline() {
+        let raw = Pb::new()
+            .m(7, Pb::new().s(1, "a"))
+            .m(7, Pb::new().v(2, 3)) // a message sent in two pieces merges
+            .m(8, Pb::new().s(1, "first").v(2, 0))
+            .m(8, Pb::new())
+            .s(9, "x")
+            .s(9, "y")
+            .v(10, 1)
+            .b(10, &[2, 3]) // packed
+            .kv(11, "app", b"web")
+            .kv(11, "tier", b"")
+            .kv(12, "cpu", &Pb::new().s(1, "500m").0)
+            .kv(12, "memory", &Pb::new().s(1, "1Gi").0)
+            .b(13, &Pb::new().s(1, "inlined").v(2, 9).0)
+            .kv(21, "bin", &[1, 2, 3]);
+        assert_eq!(
+            decode_as(&EVERY, &raw).unwrap(),
+            json!({
+                "inner": {"name": "a", "count": 3},
+                "list": [{"name": "first", "count": 0}, {}],
+                "strings": ["x", "y"],
+                "ints": [1, 2, 3],
+                "labels": {"app": "web", "tier": ""},
+                "quantities": {"cpu": "500m", "memory": "1Gi"},
+                "name": "inlined", "count": 9,
+                "bytesMap": {"bin": "AQID"},
+            })
+        );
+    }
+
+    #[test]
+    fn special_types() {
+        let raw = Pb::new()
+            .m(14, Pb::new().s(1, "250m"))
+            .m(15, Pb::new().v(1, 0).v(2, 8080))
+            .m(22, Pb::new().v(1, 1).s(3, "http"))
+            .m(16, Pb::new().v(1, 1_700_000_000).v(2, 123_456_789))
+            .m(17, Pb::new().v(1, 1_700_000_000).v(2, 123_456_789))
+            .m(18, Pb::new().v(1, 5_400_000_000_000))
+            .m(19, Pb::new().b(1, br#"{"kind":"Pod","spec":{}}"#))
+            .m(20, Pb::new().b(1, br#"{"f:metadata":{}}"#));
+        assert_eq!(
+            decode_as(&EVERY, &raw).unwrap(),
+            json!({
+                "quantity": "250m",
+                "port": 8080,
+                "port2": "http",
+                // metav1.Time keeps whole seconds, MicroTime microseconds.
+                "time": "2023-11-14T22:13:20Z",
+                "microTime": "2023-11-14T22:13:20.123456Z",
+                "duration": "1h30m0s",
+                "raw": {"kind": "Pod", "spec": {}},
+                "fieldsV1": {"f:metadata": {}},
+            })
+        );
+        // The zero time is an empty message, and null (absent) in JSON; an
+        // explicit epoch is not the zero time.
+        let raw = Pb::new().m(16, Pb::new()).m(17, Pb::new().v(1, 0));
+        assert_eq!(decode_as(&EVERY, &raw).unwrap(), json!({"microTime": "1970-01-01T00:00:00.000000Z"}));
+        // An empty Quantity is zero; IntOrString's zero is the int 0.
+        let raw = Pb::new().m(14, Pb::new()).m(15, Pb::new());
+        assert_eq!(decode_as(&EVERY, &raw).unwrap(), json!({"quantity": "0", "port": 0}));
+        for (d, s) in [
+            (0, "0s"),
+            (1, "1ns"),
+            (1_500, "1.5µs"),
+            (300_000_000, "300ms"),
+            (1_500_000_000, "1.5s"),
+            (61_000_000_000, "1m1s"),
+            (-(3_723_000_000_000i64), "-1h2m3s"),
+            (i64::MIN, "-2562047h47m16.854775808s"),
+        ] {
+            assert_eq!(go_duration(d), s, "{d}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_skipped() {
+        let raw = Pb::new()
+            .s(1, "kept")
+            .v(99, 5)
+            .b(100, b"\xff\xfe")
+            .m(7, Pb::new().s(1, "a").v(50, 1))
+            .0
+            .into_iter()
+            .chain([0x9d, 0x06, 1, 2, 3, 4]) // field 99, 32-bit
+            .chain([0x99, 0x06, 1, 2, 3, 4, 5, 6, 7, 8]) // field 99, 64-bit
+            .collect::<Vec<u8>>();
+        assert_eq!(decode_as(&EVERY, &Pb(raw)).unwrap(), json!({"str": "kept", "inner": {"name": "a"}}));
+    }
+
+    #[test]
+    fn malformed_messages_are_errors() {
+        let err = |raw: Pb| match decode_as(&EVERY, &raw) {
+            Err(Error::Malformed(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(err(Pb::new().v(1, 3)), "field str: expected a length-delimited value, found a varint one");
+        assert_eq!(err(Pb::new().s(5, "x")), "field int32: expected a varint, found a length-delimited value");
+        assert_eq!(err(Pb::new().m(7, Pb::new().s(2, "x"))), "field inner.count: expected a varint, found a length-delimited value");
+        assert_eq!(err(Pb::new().m(8, Pb::new().b(1, b"\xff"))), "field list.name: a string is not UTF-8");
+        assert!(err(Pb::new().m(19, Pb::new().b(1, b"{not json"))).starts_with("field raw: raw bytes are not JSON"));
+        let mut truncated = Pb::new().m(7, Pb::new().s(1, "abc"));
+        truncated.0.pop();
+        assert_eq!(err(truncated), "a field runs past the end of the message");
+        let mut inner = Pb::new().s(1, "abc");
+        inner.0.pop();
+        assert_eq!(err(Pb::new().m(7, inner)), "field inner: a field runs past the end of the message");
+        assert_eq!(err(Pb(vec![0x0b])), "unsupported wire type 3 for field 1");
+        assert_eq!(err(Pb(vec![0x80])), "a varint runs past the end of the message");
+        assert_eq!(err(Pb(vec![0x00, 0x00])), "a field has number 0");
+        // Through the envelope, the kind is named.
+        let body = envelope("apps/v1", "Deployment", &Pb::new().m(2, Pb::new().s(1, "two")).0);
+        assert_eq!(
+            decode(&body),
+            Err(Error::Malformed("Deployment apps/v1: field spec.replicas: expected a varint, found a length-delimited value".into()))
+        );
+    }
+
+    /// ObjectMeta as gogo writes it for an object kubectl builds: every
+    /// non-pointer field, empty or not.
+    fn object_meta(name: &str, labels: &[(&str, &str)]) -> Pb {
+        let mut m = Pb::new().s(1, name).s(2, "").s(3, "").s(4, "").s(5, "").s(6, "").v(7, 0).m(8, Pb::new());
+        for (k, v) in labels {
+            m = m.kv(11, k, v.as_bytes());
+        }
+        m
+    }
+
+    #[test]
+    fn a_deployment_as_kubectl_create_deployment_sends_it() {
+        // `kubectl create deployment web --image nginx --replicas 2 --port 80`.
+        let container = Pb::new()
+            .s(1, "nginx")
+            .s(2, "nginx")
+            .s(5, "")
+            .m(6, Pb::new().s(1, "").v(2, 0).v(3, 80).s(4, "").s(5, ""))
+            .m(8, Pb::new())
+            .s(13, "")
+            .s(14, "")
+            .v(16, 0)
+            .v(17, 0)
+            .v(18, 0)
+            .s(20, "");
+        let pod_spec = Pb::new()
+            .m(2, container)
+            .s(3, "")
+            .s(6, "")
+            .s(8, "")
+            .s(9, "")
+            .v(11, 0) // hostNetwork
+            .v(12, 0)
+            .v(13, 0)
+            .s(16, "")
+            .s(19, "");
+        let spec = Pb::new()
+            .v(1, 2)
+            .m(2, Pb::new().kv(1, "app", b"web"))
+            .m(3, Pb::new().m(1, object_meta("", &[("app", "web")])).m(2, pod_spec))
+            .m(4, Pb::new().s(1, ""))
+            .v(5, 0)
+            .v(7, 0);
+        let status = Pb::new().v(1, 0).v(2, 0).v(3, 0).v(4, 0).v(5, 0).v(7, 0);
+        let raw = Pb::new().m(1, object_meta("web", &[("app", "web")])).m(2, spec).m(3, status);
+        let got = decode(&envelope("apps/v1", "Deployment", &raw.0));
+        // What `kubectl create deployment ... --dry-run=client -o json` prints
+        // (and `kubectl create -f` sends), less the nulls Go writes for zero times.
+        let twin = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"labels": {"app": "web"}, "name": "web"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "strategy": {},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"image": "nginx", "name": "nginx", "ports": [{"containerPort": 80}], "resources": {}}]},
+                },
+            },
+            "status": {},
+        });
+        assert_eq!(got, Ok(twin));
+    }
 }
