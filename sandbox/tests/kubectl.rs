@@ -1,6 +1,7 @@
 //! kubectl against the sandbox, with nothing but the kubeconfig it writes:
-//! apply (client- and server-side), create secret/configmap (protobuf
-//! bodies), get -o yaml, get -w, patch (strategic, merge, json), scale,
+//! apply (client- and server-side), the typed create commands (secret,
+//! configmap, deployment, job, service, quota, ..., autoscale: protobuf
+//! bodies, compared with their JSON-created twins), get -o yaml, get -w, patch (strategic, merge, json), scale,
 //! delete --cascade=foreground and describe.
 //!
 //! kubectl comes from `RUDDER_KUBECTL`, else `PATH`; `scripts/test.sh`
@@ -377,4 +378,175 @@ async fn get_events_and_describe_show_events_recorded_through_events_k8s_io() {
             && l.contains("Scaled up replica set web-5d4 from 0 to 2")),
         "{out}"
     );
+}
+
+/// `kubectl get KIND NAME -o json` in namespace `ns` ("" for cluster-scoped).
+async fn get_json(env: &Env, ns: &str, what: &[&str]) -> serde_json::Value {
+    let mut args = vec!["get"];
+    args.extend_from_slice(what);
+    args.extend(["-o", "json"]);
+    if !ns.is_empty() {
+        args.extend(["-n", ns]);
+    }
+    serde_json::from_str(&env.run(&args).await).expect("kubectl get -o json")
+}
+
+#[tokio::test]
+async fn typed_create_commands_send_protobuf_bodies() {
+    let env = Env::start().await;
+    // Every command below sends its object as application/vnd.kubernetes.protobuf.
+    for (args, out) in [
+        (&["create", "namespace", "shop"][..], "namespace/shop created"),
+        (
+            &["create", "deployment", "web", "--image", "nginx", "--replicas", "2", "--port", "80", "-n", "shop"],
+            "deployment.apps/web created",
+        ),
+        (&["create", "job", "pi", "--image", "busybox", "-n", "shop", "--", "echo", "hi"], "job.batch/pi created"),
+        (
+            &["create", "cronjob", "tick", "--image", "busybox", "--schedule", "*/5 * * * *", "-n", "shop", "--", "date"],
+            "cronjob.batch/tick created",
+        ),
+        (&["create", "service", "clusterip", "api", "--tcp", "80:8080", "-n", "shop"], "service/api created"),
+        (&["create", "serviceaccount", "bot", "-n", "shop"], "serviceaccount/bot created"),
+        (&["create", "quota", "q", "--hard", "cpu=1,memory=1Gi,pods=10", "-n", "shop"], "resourcequota/q created"),
+        (
+            &["create", "priorityclass", "high", "--value", "1000", "--description", "important"],
+            "priorityclass.scheduling.k8s.io/high created",
+        ),
+        (
+            &["create", "pdb", "web", "--selector", "app=web", "--min-available", "1", "-n", "shop"],
+            "poddisruptionbudget.policy/web created",
+        ),
+        (
+            &["autoscale", "deployment", "web", "--min", "2", "--max", "5", "--cpu", "80%", "-n", "shop"],
+            "horizontalpodautoscaler.autoscaling/web autoscaled",
+        ),
+    ] {
+        assert_eq!(env.run(args).await.trim(), out, "kubectl {args:?}");
+    }
+
+    let ns = get_json(&env, "", &["namespace", "shop"]).await;
+    assert_eq!(ns["metadata"]["labels"], json!({"kubernetes.io/metadata.name": "shop"}));
+    assert_eq!(ns["spec"], json!({"finalizers": ["kubernetes"]}));
+    assert_eq!(ns["status"], json!({"phase": "Active"}));
+
+    let d = get_json(&env, "shop", &["deployment", "web"]).await;
+    assert_eq!(d["metadata"]["labels"], json!({"app": "web"}));
+    assert_eq!(d["metadata"]["generation"], 1);
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["selector"], json!({"matchLabels": {"app": "web"}}));
+    assert_eq!(d["spec"]["strategy"], json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}));
+    assert_eq!((d["spec"]["revisionHistoryLimit"].as_i64(), d["spec"]["progressDeadlineSeconds"].as_i64()), (Some(10), Some(600)));
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"],
+        json!([{
+            "name": "nginx", "image": "nginx", "imagePullPolicy": "Always",
+            "ports": [{"containerPort": 80, "protocol": "TCP"}],
+            "resources": {}, "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+        }])
+    );
+    assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+
+    let job = get_json(&env, "shop", &["job", "pi"]).await;
+    let spec = &job["spec"];
+    assert_eq!((spec["completions"].as_i64(), spec["parallelism"].as_i64(), spec["backoffLimit"].as_i64()), (Some(1), Some(1), Some(6)));
+    assert_eq!(spec["template"]["spec"]["containers"][0]["command"], json!(["echo", "hi"]));
+    assert_eq!(spec["template"]["spec"]["restartPolicy"], "Never");
+    assert_eq!(spec["template"]["metadata"]["labels"]["job-name"], "pi");
+    let uid = job["metadata"]["uid"].as_str().expect("uid");
+    assert_eq!(spec["selector"], json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}));
+
+    let cj = get_json(&env, "shop", &["cronjob", "tick"]).await;
+    assert_eq!(cj["spec"]["schedule"], "*/5 * * * *");
+    assert_eq!((cj["spec"]["concurrencyPolicy"].as_str(), cj["spec"]["suspend"].as_bool()), (Some("Allow"), Some(false)));
+    assert_eq!((cj["spec"]["successfulJobsHistoryLimit"].as_i64(), cj["spec"]["failedJobsHistoryLimit"].as_i64()), (Some(3), Some(1)));
+    let pod = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!((pod["containers"][0]["command"].clone(), pod["restartPolicy"].clone()), (json!(["date"]), json!("OnFailure")));
+
+    let svc = get_json(&env, "shop", &["service", "api"]).await;
+    assert_eq!(svc["spec"]["ports"], json!([{"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080}]));
+    assert_eq!(svc["spec"]["selector"], json!({"app": "api"}));
+    assert_eq!((svc["spec"]["type"].as_str(), svc["spec"]["sessionAffinity"].as_str()), (Some("ClusterIP"), Some("None")));
+
+    let sa = get_json(&env, "shop", &["serviceaccount", "bot"]).await;
+    assert_eq!(sa["metadata"]["name"], "bot");
+    let quota = get_json(&env, "shop", &["resourcequota", "q"]).await;
+    assert_eq!(quota["spec"], json!({"hard": {"cpu": "1", "memory": "1Gi", "pods": "10"}}));
+    let pc = get_json(&env, "", &["priorityclass", "high"]).await;
+    assert_eq!((pc["value"].as_i64(), pc["description"].as_str()), (Some(1000), Some("important")));
+    assert_eq!(pc["preemptionPolicy"], "PreemptLowerPriority");
+    assert_eq!(pc.get("globalDefault"), None, "false is left out, as Go's omitempty does");
+    let pdb = get_json(&env, "shop", &["pdb", "web"]).await;
+    assert_eq!(pdb["spec"], json!({"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}));
+    let hpa = get_json(&env, "shop", &["hpa", "web"]).await;
+    assert_eq!(hpa["apiVersion"], "autoscaling/v2");
+    assert_eq!(hpa["spec"]["scaleTargetRef"], json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}));
+    assert_eq!((hpa["spec"]["minReplicas"].as_i64(), hpa["spec"]["maxReplicas"].as_i64()), (Some(2), Some(5)));
+    assert_eq!(
+        hpa["spec"]["metrics"],
+        json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}])
+    );
+
+    // --dry-run=server decodes and defaults, and stores nothing.
+    let out = env.run(&["create", "deployment", "dry", "--image", "nginx", "--dry-run=server", "-o", "json", "-n", "shop"]).await;
+    let dry: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(dry["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Always");
+    let (ok, _, stderr) = env.run_tool(Tool::Kubectl, &["get", "deployment", "dry", "-n", "shop"], "").await;
+    assert!(!ok && stderr.contains("not found"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_protobuf_created_object_equals_its_json_created_twin() {
+    let env = Env::start().await;
+    // The same commands, once sent as protobuf (kubectl create KIND) and once
+    // as JSON (the object printed by --dry-run=client, then kubectl create -f).
+    // Less what differs between any two objects: names, uids (a Job's
+    // selector holds its uid), times, resourceVersions.
+    let strip = |mut v: serde_json::Value, name: &str| {
+        let uid = v["metadata"]["uid"].as_str().expect("uid").to_string();
+        let m = v["metadata"].as_object_mut().expect("metadata");
+        for k in ["uid", "resourceVersion", "creationTimestamp", "managedFields", "name"] {
+            m.remove(k);
+        }
+        serde_json::from_str::<serde_json::Value>(&v.to_string().replace(name, "NAME").replace(&uid, "UID")).expect("json")
+    };
+    for (kind, args) in [
+        ("deployment", &["create", "deployment", "NAME", "--image", "nginx:1.27", "--replicas", "3", "--port", "8080"][..]),
+        ("job", &["create", "job", "NAME", "--image", "busybox", "--", "sh", "-c", "exit 0"]),
+        ("cronjob", &["create", "cronjob", "NAME", "--image", "busybox", "--schedule", "0 * * * *", "--restart", "Never"]),
+        ("service", &["create", "service", "nodeport", "NAME", "--tcp", "80:http"]),
+        ("resourcequota", &["create", "quota", "NAME", "--hard", "requests.cpu=500m,limits.memory=2Gi", "--scopes", "NotBestEffort"]),
+        ("pdb", &["create", "pdb", "NAME", "--selector", "app=x", "--max-unavailable", "25%"]),
+        ("role", &["create", "role", "NAME", "--verb", "get,list", "--resource", "pods,deployments.apps", "--resource-name", "a"]),
+        ("rolebinding", &["create", "rolebinding", "NAME", "--clusterrole", "view", "--user", "bob", "--serviceaccount", "default:bot"]),
+        ("clusterrole", &["create", "clusterrole", "NAME", "--verb", "get", "--non-resource-url", "/healthz"]),
+        (
+            "secret",
+            &[
+                "create",
+                "secret",
+                "docker-registry",
+                "NAME",
+                "--docker-server",
+                "r.example",
+                "--docker-username",
+                "u",
+                "--docker-password",
+                "p",
+            ],
+        ),
+    ] {
+        let pb_args: Vec<String> = args.iter().map(|a| a.replace("NAME", "viapb")).collect();
+        let js_args: Vec<String> = args.iter().map(|a| a.replace("NAME", "viajson")).collect();
+        let pb_args: Vec<&str> = pb_args.iter().map(String::as_str).collect();
+        let mut js_args: Vec<&str> = js_args.iter().map(String::as_str).collect();
+        // Flags go before a `--` command.
+        js_args.insert(2, "--dry-run=client");
+        js_args.insert(3, "-ojson");
+        env.run(&pb_args).await;
+        let object = env.run(&js_args).await;
+        env.run_with(&["create", "-f", "-"], &object).await;
+        let (pb, js) = (get_json(&env, "default", &[kind, "viapb"]).await, get_json(&env, "default", &[kind, "viajson"]).await);
+        assert_eq!(strip(pb, "viapb"), strip(js, "viajson"), "{kind}");
+    }
 }
