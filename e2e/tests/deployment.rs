@@ -268,9 +268,17 @@ async fn set_image_rolls_out_within_max_surge_and_max_unavailable() {
 async fn recreate_never_has_old_and_new_pods_at_once() {
     let world = world().await;
     let t = setup(&world).await;
-    t.create(&deployment("web", 4, json!({"strategy": {"type": "Recreate"}}))).await;
+    // Old pods keep running a second after their deletion (on the simulated
+    // nodes; the grace period is 2 s): the new ones must wait for that.
+    let mut d = deployment("web", 4, json!({"strategy": {"type": "Recreate"}}));
+    let template = &mut d.spec.as_mut().unwrap().template;
+    template.spec.as_mut().unwrap().termination_grace_period_seconds = Some(2);
+    template.metadata.as_mut().unwrap().annotations = Some([("sim.rudder.dev/termination-delay".to_string(), "1s".to_string())].into());
+    t.create(&d).await;
     t.complete("web").await;
-    // Every pod, by uid, with its template hash, as the watch shows them.
+    // Every pod that may be running (not Succeeded or Failed: upstream's
+    // Recreate waits for old pods to stop running, not for their objects to
+    // be removed), by uid, with its template hash, as the watch shows them.
     let live: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
     let mixed: Arc<Mutex<Vec<String>>> = Arc::default();
     let (l, m) = (live.clone(), mixed.clone());
@@ -279,7 +287,12 @@ async fn recreate_never_has_old_and_new_pods_at_once() {
         match e {
             Ok(watcher::Event::Apply(p) | watcher::Event::InitApply(p)) => {
                 let hash = p.metadata.labels.as_ref().and_then(|l| l.get("pod-template-hash")).cloned().unwrap_or_default();
-                live.insert(p.metadata.uid.unwrap_or_default(), hash);
+                let uid = p.metadata.uid.unwrap_or_default();
+                if matches!(p.status.and_then(|s| s.phase).as_deref(), Some("Succeeded" | "Failed")) {
+                    live.remove(&uid);
+                } else {
+                    live.insert(uid, hash);
+                }
             }
             Ok(watcher::Event::Delete(p)) => {
                 live.remove(&p.metadata.uid.unwrap_or_default());
@@ -295,7 +308,7 @@ async fn recreate_never_has_old_and_new_pods_at_once() {
     t.set_image("web", "nginx:2").await;
     t.complete("web").await;
     watch.abort();
-    assert!(mixed.lock().unwrap().is_empty(), "old and new pods at once: {:?}", mixed.lock().unwrap());
+    assert!(mixed.lock().unwrap().is_empty(), "old and new pods running at once: {:?}", mixed.lock().unwrap());
     let pods = t.pods.list(&ListParams::default().labels("app=web")).await.unwrap();
     assert!(pods.items.iter().all(|p| p.spec.as_ref().unwrap().containers[0].image.as_deref() == Some("nginx:2")));
 }
