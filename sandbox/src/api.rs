@@ -125,6 +125,8 @@ pub struct Api {
     pub opts: Options,
     /// The MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins.
     webhooks: Webhooks,
+    /// Service ClusterIPs and NodePorts.
+    alloc: crate::alloc::Allocator,
 }
 
 /// How many times a patch or a server-side change is retried when the
@@ -137,7 +139,7 @@ pub const INTERNAL_MANAGER: &str = "kube-controller-manager";
 
 impl Api {
     pub fn new(store: Arc<Store>, opts: Options) -> Self {
-        Self { webhooks: Webhooks::new(store.clone()), store, opts }
+        Self { webhooks: Webhooks::new(store.clone()), store, opts, alloc: Default::default() }
     }
 
     pub async fn handle(self: &Arc<Self>, req: Request) -> Reply {
@@ -512,6 +514,10 @@ impl Api {
         if let Some(m) = manager {
             track(r, None, &mut obj, m)?;
         }
+        // The Service storage allocates before validation (its BeginCreate);
+        // what it takes is held until the write is over.
+        let _reservation =
+            if r.group.is_empty() && r.kind == "Service" { Some(self.alloc.allocate(&self.store, &mut obj, None, dry)?) } else { None };
         let errs = crate::validation::validate(r.group, r.version, r.kind, &obj, None);
         if !errs.is_empty() {
             let (group, kind) = strategy_kind(r);
@@ -718,6 +724,12 @@ impl Api {
         if let Some(m) = manager {
             track(r, Some(old), &mut new, m)?;
         }
+        // The Service storage's BeginUpdate, before validation.
+        let _reservation = if r.group.is_empty() && r.kind == "Service" && sub != Some("status") {
+            Some(self.alloc.allocate(&self.store, &mut new, Some(old), dry)?)
+        } else {
+            None
+        };
         // Removing finalizers from an object that is already deleting is
         // always allowed; everything else is validated.
         let errs = crate::validation::validate(r.group, r.version, r.kind, &new, Some(old));

@@ -9,6 +9,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod alloc;
 pub mod api;
 pub mod controllers;
 pub mod convert;

@@ -48,7 +48,12 @@ pub fn validate(group: &str, version: &str, kind: &str, obj: &Value, old: Option
         ("", "PodTemplate") => pod_template(get(obj, "template"), &FieldPath::root("template"), &mut e),
         ("", "ReplicationController") => replication_controller(obj, &mut e),
         ("", "Namespace") => {}
-        ("", "Service") => service(obj, &mut e),
+        ("", "Service") => {
+            service(obj, &mut e);
+            if let Some(old) = old {
+                service_cluster_ips_update(obj, old, &mut e);
+            }
+        }
         ("", "ConfigMap") => config_map(obj, &mut e),
         ("", "Secret") => secret(obj, old, &mut e),
         ("apps", "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet") => {
@@ -1144,6 +1149,31 @@ fn service(obj: &Value, e: &mut Errs) {
         }
     }
     e.extend(validate_labels(&string_map(get(spec, "selector")), "spec.selector"));
+}
+
+/// A Service's ClusterIPs may not change once set, but for a change to or
+/// from ExternalName (upstream `validateUpgradeDowngradeClusterIPs`, for a
+/// single-stack cluster).
+fn service_cluster_ips_update(obj: &Value, old: &Value, e: &mut Errs) {
+    let ty = |o: &Value| str_of(at(o, "/spec/type")).to_string();
+    if ty(obj) == "ExternalName" || ty(old) == "ExternalName" {
+        return;
+    }
+    let ips = |o: &Value| -> Vec<String> { items(at(o, "/spec/clusterIPs")).iter().map(|v| str_of(v).to_string()).collect() };
+    let (new_ips, old_ips) = (ips(obj), ips(old));
+    let headless = |v: &[String]| v.first().is_some_and(|s| s == "None");
+    if headless(&new_ips) && headless(&old_ips) {
+        return;
+    }
+    let path = FieldPath::root("spec").child("clusterIPs").index(0);
+    let value = || Rendered(go_strings(at(obj, "/spec/clusterIPs")));
+    if new_ips.is_empty() && !old_ips.is_empty() {
+        e.push(FieldError::invalid(path, value(), "primary clusterIP can not be unset"));
+    } else if let (Some(n), Some(o)) = (new_ips.first(), old_ips.first())
+        && n != o
+    {
+        e.push(FieldError::invalid(path, value(), "may not change once set"));
+    }
 }
 
 /// `[-._a-zA-Z0-9]+` (upstream `IsConfigMapKey`).
