@@ -42,6 +42,9 @@ fn printer(r: &ResourceType) -> (Vec<Value>, Cells) {
     let name = col("Name", "string", "name", 0);
     match (r.group, r.kind) {
         ("", "Pod") => (vec![name, c("Ready"), c("Status"), c("Restarts"), c("Age"), wide("IP"), wide("Node")], pod_cells),
+        ("", "Service") => {
+            (vec![name, c("Type"), c("Cluster-IP"), c("External-IP"), c("Port(s)"), c("Age"), wide("Selector")], service_cells)
+        }
         ("apps", "Deployment") => (
             vec![
                 name,
@@ -331,6 +334,67 @@ fn pod_cells(o: &Value) -> Vec<Value> {
         json!(o.pointer("/status/podIP").and_then(Value::as_str).unwrap_or("<none>")),
         json!(o.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("<none>")),
     ]
+}
+
+/// Upstream's `printService`: the first ClusterIP, the external address by
+/// type, `port[:nodePort]/protocol` per port.
+fn service_cells(o: &Value) -> Vec<Value> {
+    let strs = |ptr: &str| -> Vec<String> {
+        o.pointer(ptr).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect()).unwrap_or_default()
+    };
+    let ty = o.pointer("/spec/type").and_then(Value::as_str).unwrap_or("");
+    let cluster_ip = strs("/spec/clusterIPs").first().cloned().unwrap_or_else(|| "<none>".into());
+    let external = strs("/spec/externalIPs");
+    let external = match ty {
+        "ClusterIP" | "NodePort" if !external.is_empty() => external.join(","),
+        "ClusterIP" | "NodePort" => "<none>".into(),
+        "LoadBalancer" => {
+            let ingress = o.pointer("/status/loadBalancer/ingress").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut lb: Vec<String> = ingress
+                .iter()
+                .filter_map(|i| {
+                    let ip = i.get("ip").and_then(Value::as_str).filter(|s| !s.is_empty());
+                    ip.or_else(|| i.get("hostname").and_then(Value::as_str).filter(|s| !s.is_empty())).map(String::from)
+                })
+                .collect();
+            // Server-side tables are generated wide: no truncation.
+            let lb_str = lb.join(",");
+            if !external.is_empty() {
+                lb.extend(external);
+                lb.join(",")
+            } else if !lb_str.is_empty() {
+                lb_str
+            } else {
+                "<pending>".into()
+            }
+        }
+        "ExternalName" => o.pointer("/spec/externalName").and_then(Value::as_str).unwrap_or("").to_string(),
+        _ => "<unknown>".into(),
+    };
+    let ports: Vec<String> = o
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+            let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("");
+            match p.get("nodePort").and_then(Value::as_i64).filter(|n| *n > 0) {
+                Some(n) => format!("{port}:{n}/{proto}"),
+                None => format!("{port}/{proto}"),
+            }
+        })
+        .collect();
+    let ports = if ports.is_empty() { "<none>".to_string() } else { ports.join(",") };
+    let selector: Vec<String> = o
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    let selector = if selector.is_empty() { "<none>".to_string() } else { selector.join(",") };
+    vec![json!(meta::name(o)), json!(ty), json!(cluster_ip), json!(external), json!(ports), json!(age(o)), json!(selector)]
 }
 
 /// Age as kubectl prints it (`5s`, `3m`, `2h`, `4d`).

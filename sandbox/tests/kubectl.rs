@@ -496,6 +496,43 @@ async fn typed_create_commands_send_protobuf_bodies() {
 }
 
 #[tokio::test]
+async fn created_services_get_cluster_ips_and_node_ports_shown_by_get() {
+    let env = Env::start().await;
+    env.run(&["create", "service", "clusterip", "web", "--tcp", "80"]).await;
+    env.run(&["create", "service", "nodeport", "edge", "--tcp", "80:8080", "--node-port", "30080"]).await;
+    env.run(&["create", "service", "nodeport", "auto", "--tcp", "443"]).await;
+    env.run(&["create", "service", "clusterip", "hl", "--clusterip", "None"]).await;
+    env.run(&["create", "service", "externalname", "ext", "--external-name", "example.com"]).await;
+    let web = get_json(&env, "default", &["service", "web"]).await;
+    let ip = web["spec"]["clusterIP"].as_str().expect("a ClusterIP").to_string();
+    assert!(ip.starts_with("10.96.") && ip != "10.96.0.1", "{ip}");
+    assert_eq!(web["spec"]["clusterIPs"], json!([ip]));
+    let auto = get_json(&env, "default", &["service", "auto"]).await;
+    let np = auto["spec"]["ports"][0]["nodePort"].as_i64().expect("a node port");
+    assert!((30000..=32767).contains(&np), "{np}");
+    let edge_ip = get_json(&env, "default", &["service", "edge"]).await["spec"]["clusterIP"].as_str().unwrap().to_string();
+
+    let out = env.run(&["get", "svc", "--sort-by", ".metadata.name"]).await;
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], "{out}");
+    let row = |name: &str| rows.iter().find(|r| r[0] == name).unwrap_or_else(|| panic!("{name} in {out}"))[..5].to_vec();
+    let auto_ip = auto["spec"]["clusterIP"].as_str().unwrap();
+    let auto_ports = format!("443:{np}/TCP");
+    assert_eq!(row("auto"), ["auto", "NodePort", auto_ip, "<none>", auto_ports.as_str()]);
+    assert_eq!(row("edge"), ["edge", "NodePort", edge_ip.as_str(), "<none>", "80:30080/TCP"]);
+    assert_eq!(row("ext"), ["ext", "ExternalName", "<none>", "example.com", "<none>"]);
+    assert_eq!(row("hl"), ["hl", "ClusterIP", "None", "<none>", "<none>"]);
+    assert_eq!(row("web"), ["web", "ClusterIP", ip.as_str(), "<none>", "80/TCP"]);
+
+    // The address and port are taken until the Services go.
+    let (ok, _, err) =
+        env.run_tool(Tool::Kubectl, &["create", "service", "nodeport", "again", "--tcp", "80", "--node-port", "30080"], "").await;
+    assert!(!ok && err.contains("spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"), "{err}");
+    env.run(&["delete", "service", "edge"]).await;
+    env.run(&["create", "service", "nodeport", "again", "--tcp", "80", "--node-port", "30080"]).await;
+}
+
+#[tokio::test]
 async fn a_protobuf_created_object_equals_its_json_created_twin() {
     let env = Env::start().await;
     // The same commands, once sent as protobuf (kubectl create KIND) and once
@@ -507,6 +544,16 @@ async fn a_protobuf_created_object_equals_its_json_created_twin() {
         let m = v["metadata"].as_object_mut().expect("metadata");
         for k in ["uid", "resourceVersion", "creationTimestamp", "managedFields", "name"] {
             m.remove(k);
+        }
+        // And the ClusterIP and node ports each Service is given.
+        if v["kind"] == "Service"
+            && let Some(spec) = v["spec"].as_object_mut()
+        {
+            spec.remove("clusterIP");
+            spec.remove("clusterIPs");
+            for p in spec.get_mut("ports").and_then(serde_json::Value::as_array_mut).into_iter().flatten() {
+                p.as_object_mut().expect("port").remove("nodePort");
+            }
         }
         serde_json::from_str::<serde_json::Value>(&v.to_string().replace(name, "NAME").replace(&uid, "UID")).expect("json")
     };
