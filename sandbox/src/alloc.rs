@@ -255,6 +255,9 @@ impl Allocator {
             used_ports.extend(node_ports(s));
         }
 
+        if needs_cluster_ip(svc) {
+            families(svc)?;
+        }
         let mut ips = vec![];
         // ClusterIPs: on create, and on update from ExternalName.
         let alloc_ip = needs_cluster_ip(svc) && old.is_none_or(|o| !needs_cluster_ip(o));
@@ -387,6 +390,31 @@ fn health_check_node_port(svc: &mut Value, hc: i64, op: &mut PortOp<'_>) -> Resu
         svc["spec"]["healthCheckNodePort"] = json!(p);
         Ok(())
     }
+}
+
+/// What `initIPFamilyFields` rejects on a single-stack IPv4 cluster: dual
+/// stack required, or a family other than IPv4 (headless selectorless
+/// Services excepted, as upstream).
+fn families(svc: &Value) -> ApiResult<()> {
+    let headless = cluster_ips(svc).first().is_some_and(|ip| ip == "None");
+    let selectorless = svc.pointer("/spec/selector").and_then(Value::as_object).is_none_or(|m| m.is_empty());
+    if headless && selectorless {
+        return Ok(());
+    }
+    let mut errs = vec![];
+    let spec = FieldPath::root("spec");
+    let policy = str_at(svc, "/spec/ipFamilyPolicy");
+    if policy == "RequireDualStack" {
+        errs.push(FieldError::invalid(spec.child("ipFamilyPolicy"), policy, "this cluster is not configured for dual-stack services"));
+    }
+    let fams = svc.pointer("/spec/ipFamilies").and_then(Value::as_array).cloned().unwrap_or_default();
+    for (i, f) in fams.iter().enumerate() {
+        let f = f.as_str().unwrap_or("");
+        if f != "IPv4" && !(i == 0 && f == "IPv6" && cluster_ips(svc).first().is_some_and(|ip| ip.contains(':'))) {
+            errs.push(FieldError::invalid(spec.child("ipFamilies").index(i), f, "not configured on this cluster"));
+        }
+    }
+    if errs.is_empty() { Ok(()) } else { Err(invalid(svc, errs)) }
 }
 
 /// Allocates the ClusterIP of a Service that needs one (unless headless);

@@ -16,7 +16,7 @@
 //! `kubernetes` finalizer and `Active` phase (the Namespace strategy), the
 //! Service `clusterIPs`/`ipFamilies`/`ipFamilyPolicy` fields (the Service
 //! strategy and IP allocator, for a single-stack IPv4 cluster; the ClusterIP
-//! itself is left to the server), and the empty structs Go always encodes
+//! and NodePorts themselves are allocated by `crate::alloc`), and the empty structs Go always encodes
 //! (`status: {}`, container `resources: {}`, template `metadata: {}`).
 
 use std::cmp::Ordering;

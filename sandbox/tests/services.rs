@@ -107,6 +107,17 @@ async fn a_requested_cluster_ip_is_honoured_once_and_must_be_in_range() {
             )
         );
     }
+    // A single-stack IPv4 cluster.
+    let e = status(svcs.create(&pp(), &svc("d", json!({"clusterIP": "fd00::5"}))).await.unwrap_err());
+    assert_eq!(
+        e.message,
+        "Service \"d\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"fd00::5\"}: IPv6 is not configured on this cluster"
+    );
+    let e = status(svcs.create(&pp(), &svc("d", json!({"ipFamilyPolicy": "RequireDualStack"}))).await.unwrap_err());
+    assert_eq!(
+        e.message,
+        "Service \"d\" is invalid: spec.ipFamilyPolicy: Invalid value: \"RequireDualStack\": this cluster is not configured for dual-stack services"
+    );
     let e = status(svcs.create(&pp(), &svc("d", json!({"clusterIP": "nope"}))).await.unwrap_err());
     assert_eq!(
         e.message,
