@@ -37,6 +37,7 @@ use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::errors::{is_status, message as error_message};
 use crate::selector::Selector;
 
 /// The owner reference of `meta` with `controller: true`, if any (upstream
@@ -255,17 +256,38 @@ impl<K> ClaimOutcome<K> {
     }
 }
 
-/// True for an API answer with this HTTP code.
-fn is_status(e: &kube::Error, code: u16) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == code)
-}
-
-/// A readable message for a kube error: the Status message for API errors.
-fn error_message(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) if !s.message.is_empty() => s.message.clone(),
-        other => other.to_string(),
+/// Where a dependent's watch events go (upstream's informer handlers): to
+/// its controller when that is an `O` (same kind and group), to nobody when
+/// another kind controls it, and for an orphan to every `O` of its
+/// namespace whose non-empty selector matches its labels, so that one of
+/// them adopts it (upstream `getPodReplicaSets`, `getDeploymentsForReplicaSet`).
+pub fn owners_to_sync<O>(
+    dependent: &ObjectMeta,
+    owners: &[std::sync::Arc<O>],
+    selector_of: impl Fn(&O) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+) -> Vec<kube::runtime::reflector::ObjectRef<O>>
+where
+    O: Resource<DynamicType = ()>,
+{
+    use kube::runtime::reflector::ObjectRef;
+    let ns = dependent.namespace.clone().unwrap_or_default();
+    if let Some(c) = controller_of(dependent) {
+        let group = c.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let ours = c.kind == O::kind(&()) && group == O::group(&());
+        return if ours { vec![ObjectRef::new(&c.name).within(&ns)] } else { vec![] };
     }
+    let empty = Default::default();
+    let labels = dependent.labels.as_ref().unwrap_or(&empty);
+    owners
+        .iter()
+        .filter(|o| o.meta().namespace.as_deref() == Some(ns.as_str()))
+        .filter(|o| {
+            selector_of(o)
+                .and_then(|sel| Selector::from_label_selector(Some(sel)).ok())
+                .is_some_and(|sel| !sel.is_empty() && sel.matches(labels))
+        })
+        .map(|o| ObjectRef::from_obj(o.as_ref()))
+        .collect()
 }
 
 /// Adopts and releases dependents `K` for one owner `O` during one sync
@@ -602,5 +624,30 @@ mod tests {
         let pod = Pod::default();
         assert!(!sel.matches_labels(pod.labels()));
         assert!(Selector::everything().matches_labels(pod.labels()));
+    }
+
+    #[test]
+    fn events_go_to_the_controller_or_to_every_owner_selecting_an_orphan() {
+        use k8s_openapi::api::apps::v1::ReplicaSet;
+        let rs = |name: &str, ns: &str, app: &str| -> std::sync::Arc<ReplicaSet> {
+            std::sync::Arc::new(
+                serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns},
+                    "spec": {"selector": {"matchLabels": {"app": app}}}}))
+                .unwrap(),
+            )
+        };
+        let owners = vec![rs("a", "ns", "web"), rs("b", "ns", "web"), rs("c", "ns", "db"), rs("d", "other", "web")];
+        fn sel(r: &ReplicaSet) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector> {
+            r.spec.as_ref().map(|s| &s.selector)
+        }
+        let pod = |refs: Value| -> ObjectMeta {
+            serde_json::from_value(json!({"namespace": "ns", "labels": {"app": "web"}, "ownerReferences": refs})).unwrap()
+        };
+        let names = |v: Vec<kube::runtime::reflector::ObjectRef<ReplicaSet>>| v.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        assert_eq!(names(owners_to_sync(&pod(json!([])), &owners, sel)), ["a", "b"]);
+        let by_rs = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "z", "uid": "u", "controller": true}]);
+        assert_eq!(names(owners_to_sync(&pod(by_rs), &owners, sel)), ["z"]);
+        let by_job = json!([{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "u", "controller": true}]);
+        assert!(owners_to_sync(&pod(by_job), &owners, sel).is_empty());
     }
 }

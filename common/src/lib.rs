@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod client;
 pub mod controller_ref;
+pub mod errors;
 pub mod events;
 pub mod expectations;
 pub mod field;

@@ -20,7 +20,8 @@ use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use rudder_common::cache::{Indexer, by_controller, orphans_by_namespace};
-use rudder_common::controller_ref::{ControllerRefManager, controller_of};
+use rudder_common::controller_ref::{ControllerRefManager, controller_of, owners_to_sync};
+use rudder_common::errors::{SyncError, has_status_cause, is_status, message};
 use rudder_common::events::{EventType, Recorder, object_reference};
 use rudder_common::flags::{self, CommonArgs, HasCommon};
 use rudder_common::runtime::{self, Context, chain};
@@ -58,44 +59,6 @@ struct State {
     recorder: Recorder,
     queue: WorkqueueMetrics,
     health: Arc<rudder_common::http::Health>,
-}
-
-#[derive(Debug)]
-struct SyncError(String);
-
-impl std::fmt::Display for SyncError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SyncError {}
-
-impl From<kube::Error> for SyncError {
-    fn from(e: kube::Error) -> Self {
-        SyncError(message(&e))
-    }
-}
-
-impl From<du::Error> for SyncError {
-    fn from(e: du::Error) -> Self {
-        SyncError(e.0)
-    }
-}
-
-fn message(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) => s.message.clone(),
-        other => chain(other),
-    }
-}
-
-fn is_code(e: &kube::Error, code: u16) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == code)
-}
-
-fn namespace_terminating(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(st) if st.details.as_ref().is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating")))
 }
 
 async fn reconcile(d: Arc<Deployment>, s: Arc<State>) -> Result<Action, SyncError> {
@@ -185,13 +148,8 @@ impl Sync<'_> {
         let orphans = self.s.replicasets.by_index(ORPHANS, &ns);
         let candidates: Vec<ReplicaSet> =
             owned.iter().chain(orphans.iter().filter(|rs| sel.matches(rs.labels()))).map(|rs| rs.as_ref().clone()).collect();
-        let mut manager = ControllerRefManager::new(self.replicasets.clone(), self.deployments.clone(), &self.d, sel)
-            .map_err(|e| SyncError(e.to_string()))?;
-        manager
-            .claim(candidates)
-            .await
-            .into_result()
-            .map_err(|errs| SyncError(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))
+        let mut manager = ControllerRefManager::new(self.replicasets.clone(), self.deployments.clone(), &self.d, sel)?;
+        manager.claim(candidates).await.into_result().map_err(SyncError::from)
     }
 
     /// Writes `status` (upstream UpdateStatus) unless it is what the
@@ -210,7 +168,7 @@ impl Sync<'_> {
     async fn write_deployment_status(&mut self, d: Deployment) -> Result<(), SyncError> {
         match self.deployments.replace_status(&d.name_any(), &PostParams::default(), &d).await {
             Ok(written) => self.d = written,
-            Err(e) if is_code(&e, 404) => {}
+            Err(e) if is_status(&e, 404) => {}
             Err(e) => return Err(SyncError(format!("updating the status of {}: {}", key_of(&self.d), message(&e)))),
         }
         Ok(())
@@ -255,7 +213,7 @@ impl Sync<'_> {
         let name = new_rs.name_any();
         let (created, already_exists) = match self.replicasets.create(&PostParams::default(), &new_rs).await {
             Ok(rs) => (rs, false),
-            Err(e) if is_code(&e, 409) => {
+            Err(e) if is_status(&e, 409) => {
                 let existing = self.replicasets.get(&name).await?;
                 if !rollout::is_own_new_replica_set(&self.d, &existing) {
                     // A hash collision: the next sync names it differently.
@@ -267,7 +225,7 @@ impl Sync<'_> {
                 }
                 (existing, true)
             }
-            Err(e) if namespace_terminating(&e) => return Err(e.into()),
+            Err(e) if has_status_cause(&e, "NamespaceTerminating") => return Err(e.into()),
             Err(e) => {
                 let (event, status) = rollout::new_replica_set_create_failed(&self.d, &name, &message(&e), self.now);
                 if let Some(status) = status {
@@ -314,7 +272,7 @@ impl Sync<'_> {
             };
             match self.replicasets.delete(&rs.name_any(), &dp).await {
                 Ok(_) => {}
-                Err(e) if is_code(&e, 404) => {}
+                Err(e) if is_status(&e, 404) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -473,27 +431,8 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
     // A ReplicaSet maps to its controlling Deployment, or (an orphan) to
     // every Deployment of its namespace whose selector matches it.
     let d_store: Store<Deployment> = d_reader.clone();
-    let rs_mapper = move |rs: ReplicaSet| -> Vec<ObjectRef<Deployment>> {
-        if let Some(d) = owner_deployment(&rs) {
-            return vec![d];
-        }
-        if controller_of(&rs.metadata).is_some() {
-            return vec![];
-        }
-        let ns = rs.namespace().unwrap_or_default();
-        d_store
-            .state()
-            .iter()
-            .filter(|d| d.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|d| {
-                d.spec
-                    .as_ref()
-                    .and_then(|s| Selector::from_label_selector(Some(&s.selector)).ok())
-                    .is_some_and(|sel| !sel.is_empty() && sel.matches(rs.labels()))
-            })
-            .map(|d| ObjectRef::from_obj(d.as_ref()))
-            .collect()
-    };
+    let rs_mapper =
+        move |rs: ReplicaSet| owners_to_sync(&rs.metadata, &d_store.state(), |d: &Deployment| d.spec.as_ref().map(|s| &s.selector));
     // A pod going away wakes a Recreate Deployment waiting for its old pods
     // (upstream's deletePod handler).
     let d_store: Store<Deployment> = d_reader.clone();

@@ -115,6 +115,12 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl From<Error> for rudder_common::errors::SyncError {
+    fn from(e: Error) -> Self {
+        rudder_common::errors::SyncError(e.0)
+    }
+}
+
 /// Go's `%q` of a string (`strconv.Quote`).
 pub use rudder_common::field::go_quote;
 

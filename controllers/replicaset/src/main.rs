@@ -17,12 +17,13 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, PostParams, Preconditions};
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use rudder_common::cache::{Indexer, by_controller, by_namespace, orphans_by_namespace};
-use rudder_common::controller_ref::{ControllerRefManager, controller_of};
+use rudder_common::controller_ref::{ControllerRefManager, controller_of, owners_to_sync};
+use rudder_common::errors::{SyncError, has_status_cause, is_status, message};
 use rudder_common::events::{EventType, Recorder, object_reference};
 use rudder_common::expectations::UidTrackingControllerExpectations;
 use rudder_common::flags::{self, CommonArgs, HasCommon};
@@ -74,17 +75,6 @@ struct State {
     health: Arc<rudder_common::http::Health>,
 }
 
-#[derive(Debug)]
-struct SyncError(String);
-
-impl std::fmt::Display for SyncError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SyncError {}
-
 fn rs_key(ns: &str, name: &str) -> String {
     format!("{ns}/{name}")
 }
@@ -93,13 +83,6 @@ fn rs_key(ns: &str, name: &str) -> String {
 fn owner_rs(pod: &Pod) -> Option<(String, String)> {
     let c = controller_of(&pod.metadata)?;
     (c.kind == "ReplicaSet" && c.api_version.starts_with("apps/")).then(|| (pod.namespace().unwrap_or_default(), c.name.clone()))
-}
-
-fn message(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) => s.message.clone(),
-        other => chain(other),
-    }
 }
 
 async fn reconcile(rs: Arc<ReplicaSet>, s: Arc<State>) -> Result<Action, SyncError> {
@@ -138,13 +121,8 @@ async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
         .collect();
     let pods_api: Api<Pod> = Api::namespaced(s.client.clone(), &ns);
     let rs_api: Api<ReplicaSet> = Api::namespaced(s.client.clone(), &ns);
-    let mut manager =
-        ControllerRefManager::new(pods_api.clone(), rs_api.clone(), rs.as_ref(), selector).map_err(|e| SyncError(e.to_string()))?;
-    let claimed = manager
-        .claim(candidates)
-        .await
-        .into_result()
-        .map_err(|errs| SyncError(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))?;
+    let mut manager = ControllerRefManager::new(pods_api.clone(), rs_api.clone(), rs.as_ref(), selector)?;
+    let claimed = manager.claim(candidates).await.into_result().map_err(SyncError::from)?;
 
     let mut manage_error = None;
     if needs_sync && rs.metadata.deletion_timestamp.is_none() {
@@ -154,7 +132,7 @@ async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
     let status = calculate_status(rs, &refs, terminating, manage_error.as_ref(), now);
     if status_changed(rs, &status)
         && let Err(e) = rudder_common::status::patch_status(&rs_api, rs.as_ref(), rs.status.as_ref(), &status, false).await
-        && !matches!(&e, kube::Error::Api(st) if st.code == 404)
+        && !is_status(&e, 404)
     {
         return Err(SyncError(format!("updating the status of {key}: {}", message(&e))));
     }
@@ -191,7 +169,7 @@ async fn manage(rs: &ReplicaSet, s: &State, key: &str, pods_api: &Api<Pod>, clai
                 for r in results {
                     match r {
                         // Every create would fail in a namespace being deleted: nothing to report.
-                        Err(e) if namespace_terminating(&e) => {}
+                        Err(e) if has_status_cause(&e, "NamespaceTerminating") => {}
                         Ok(pod) => {
                             created += 1;
                             s.recorder.publish(
@@ -263,7 +241,7 @@ async fn manage(rs: &ReplicaSet, s: &State, key: &str, pods_api: &Api<Pod>, clai
                         "Delete",
                         &format!("Deleted pod: {name}"),
                     ),
-                    Err(kube::Error::Api(st)) if st.code == 404 => {}
+                    Err(e) if is_status(&e, 404) => {}
                     Err(e) => {
                         let msg = message(&e);
                         s.recorder.publish(
@@ -310,12 +288,6 @@ fn related_pods(rs: &ReplicaSet, s: &State) -> Vec<Arc<Pod>> {
         }
     }
     out
-}
-
-/// A create refused because the namespace is being deleted (status cause
-/// `NamespaceTerminating`): upstream takes it as success.
-fn namespace_terminating(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(st) if st.details.as_ref().is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating")))
 }
 
 fn error_policy(rs: Arc<ReplicaSet>, e: &SyncError, s: Arc<State>) -> Action {
@@ -422,28 +394,7 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
     // A pod maps to its controlling ReplicaSet, or (an orphan) to every
     // ReplicaSet in its namespace whose selector matches it.
     let rs_store = rs_reader.clone();
-    let mapper = move |pod: Pod| -> Vec<ObjectRef<ReplicaSet>> {
-        if let Some((ns, name)) = owner_rs(&pod) {
-            return vec![ObjectRef::new(&name).within(&ns)];
-        }
-        if controller_of(&pod.metadata).is_some() {
-            return vec![];
-        }
-        let ns = pod.namespace().unwrap_or_default();
-        let labels = pod.labels().clone();
-        rs_store
-            .state()
-            .iter()
-            .filter(|rs| rs.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|rs| {
-                rs.spec
-                    .as_ref()
-                    .and_then(|s| Selector::from_label_selector(Some(&s.selector)).ok())
-                    .is_some_and(|sel| !sel.is_empty() && sel.matches(&labels))
-            })
-            .map(|rs| ObjectRef::from_obj(rs.as_ref()))
-            .collect()
-    };
+    let mapper = move |pod: Pod| owners_to_sync(&pod.metadata, &rs_store.state(), |rs: &ReplicaSet| rs.spec.as_ref().map(|s| &s.selector));
 
     Controller::for_stream(rs_stream, rs_reader)
         .with_config(ControllerConfig::default().concurrency(args.concurrent_replicaset_syncs))
