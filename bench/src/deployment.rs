@@ -40,10 +40,6 @@ fn deployment(i: usize, replicas: usize) -> Deployment {
     .unwrap_or_default()
 }
 
-fn cpu_seconds(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|s| rudder_common::process::parse_stat(&s)).map_or(0.0, |(c, _)| c)
-}
-
 /// Whether a Deployment's rollout is complete (as `kubectl rollout status`
 /// judges it: generation observed, every replica updated and available,
 /// no old replica left).
@@ -97,27 +93,13 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
     let mut children = Vec::new();
     let mut pids = Vec::new();
     for name in COMPONENTS {
-        let bin = rudder_sandbox::up::find_binary(name, None)?;
-        let health = format!("127.0.0.1:{}", rudder_sandbox::up::free_port()?);
-        let log = std::fs::File::create(dir.path().join(format!("{name}.log")))?;
-        let mut cmd = tokio::process::Command::new(&bin);
-        cmd.arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .args(["--leader-elect=false", "--metrics-bind-address=0", "--kube-api-qps=1000000", "--kube-api-burst=1000000"])
-            .arg(format!("--health-probe-bind-address={health}"))
-            .stderr(log)
-            .kill_on_drop(true);
+        let mut extra = vec!["--kube-api-qps=1000000".to_string(), "--kube-api-burst=1000000".to_string()];
         if name == "rudder-scheduler" {
-            cmd.arg("--config").arg(&scheduler_config);
+            extra.push(format!("--config={}", scheduler_config.display()));
         }
-        let child = cmd.spawn().with_context(|| format!("starting {}", bin.display()))?;
-        pids.push(child.id().context("no pid")?);
+        let (child, pid) = crate::start_component(name, &kubeconfig, &dir.path().join(format!("{name}.log")), &extra).await?;
         children.push(child);
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while rudder_sandbox::up::probe(&health, "/readyz").await != Some(200) {
-            anyhow::ensure!(Instant::now() < deadline, "{name} not ready after 120 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        pids.push(pid);
     }
 
     let api: Api<Deployment> = Api::default_namespaced(client.clone());
@@ -149,13 +131,13 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
     let rolled = wait_complete(&api, p.deployments, &mut children).await?.map(|_| started.elapsed());
 
     let figures: Vec<(f64, u64)> =
-        pids.iter().map(|pid| (cpu_seconds(*pid), crate::proc_status_kib(*pid, "VmHWM:").unwrap_or(0))).collect();
+        pids.iter().map(|pid| (crate::cpu_seconds(*pid), crate::proc_status_kib(*pid, "VmHWM:").unwrap_or(0))).collect();
     for mut c in children {
         let _ = c.kill().await;
     }
     let _ = stop_sim.send(());
     let _ = sim.await;
-    let sandbox_cpu = cpu_seconds(sandbox.pid);
+    let sandbox_cpu = crate::cpu_seconds(sandbox.pid);
     sandbox.stop().await?;
 
     let secs = |d: Option<Duration>| d.map_or_else(|| "never (gave up after 30 min)".to_string(), |d| format!("{:.2}s", d.as_secs_f64()));

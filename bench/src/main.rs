@@ -211,6 +211,47 @@ impl std::fmt::Display for Report {
     }
 }
 
+/// A process's CPU time (user + system) so far, in seconds.
+pub(crate) fn cpu_seconds(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|s| rudder_common::process::parse_stat(&s)).map_or(0.0, |(c, _)| c)
+}
+
+/// Starts a Rudder binary (next to this one, else on PATH) against
+/// `kubeconfig`: leader election and metrics off, health on a free port,
+/// stderr to `log`, then `extra`; returns it with its pid once its
+/// `/readyz` answers 200 (its caches are listed).
+pub(crate) async fn start_component(
+    name: &str,
+    kubeconfig: &std::path::Path,
+    log: &std::path::Path,
+    extra: &[String],
+) -> anyhow::Result<(tokio::process::Child, u32)> {
+    let bin = rudder_sandbox::up::find_binary(name, None)?;
+    let health = format!("127.0.0.1:{}", rudder_sandbox::up::free_port()?);
+    let mut child = tokio::process::Command::new(&bin)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--leader-elect=false", "--metrics-bind-address=0"])
+        .arg(format!("--health-probe-bind-address={health}"))
+        .args(extra)
+        .stderr(std::fs::File::create(log)?)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let pid = child.id().with_context(|| format!("{name} has no pid"))?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            bail!("{name} exited ({status}); see {}", log.display());
+        }
+        if rudder_sandbox::up::probe(&health, "/readyz").await == Some(200) {
+            return Ok((child, pid));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{name} not ready after 120 s; see {}", log.display())
+}
+
 /// A `VmHWM`/`VmRSS` figure of a process, in KiB.
 fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -39,50 +39,17 @@ fn replicaset(i: usize, replicas: usize) -> ReplicaSet {
     .unwrap_or_default()
 }
 
-fn cpu_seconds(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|s| rudder_common::process::parse_stat(&s)).map_or(0.0, |(c, _)| c)
-}
-
-/// Polls the controller's /readyz until it answers 200 (its caches are listed).
-async fn wait_ready(health: &str, child: &mut tokio::process::Child, log: &std::path::Path) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait()? {
-            anyhow::bail!("rudder-replicaset-controller exited ({status}); see {}", log.display());
-        }
-        if rudder_sandbox::up::probe(health, "/readyz").await == Some(200) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("rudder-replicaset-controller not ready after 120 s; see {}", log.display())
-}
-
 pub async fn run(p: Params) -> anyhow::Result<String> {
-    let bin = rudder_sandbox::up::find_binary("rudder-replicaset-controller", None)?;
     let sandbox = SandboxChild::start().await?;
     let client = sandbox.client()?;
     let dir = tempfile::tempdir()?;
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, rudder_sandbox::kubeconfig_yaml(sandbox.url()))?;
-    let health = format!("127.0.0.1:{}", rudder_sandbox::up::free_port()?);
     let log_path = dir.path().join("controller.log");
-    let log = std::fs::File::create(&log_path)?;
     let qps = format!("{}", p.qps);
     let burst = format!("{}", p.qps.ceil().clamp(1.0, u32::MAX as f64) as u32);
-    let mut controller = tokio::process::Command::new(&bin)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["--leader-elect=false", "--metrics-bind-address=0"])
-        .arg(format!("--health-probe-bind-address={health}"))
-        .arg(format!("--kube-api-qps={qps}"))
-        .arg(format!("--kube-api-burst={burst}"))
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let pid = controller.id().context("the controller has no pid")?;
-    wait_ready(&health, &mut controller, &log_path).await?;
+    let extra = [format!("--kube-api-qps={qps}"), format!("--kube-api-burst={burst}")];
+    let (mut controller, pid) = crate::start_component("rudder-replicaset-controller", &kubeconfig, &log_path, &extra).await?;
     let idle_rss = crate::proc_status_kib(pid, "VmRSS:").unwrap_or(0);
 
     let total_pods = p.replicasets * p.replicas;
@@ -136,10 +103,10 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
             status = controller.wait() => anyhow::bail!("rudder-replicaset-controller exited ({status:?}); see {}", log_path.display()),
         }
     }
-    let cpu = cpu_seconds(pid);
+    let cpu = crate::cpu_seconds(pid);
     let rss = crate::proc_status_kib(pid, "VmHWM:").unwrap_or(0);
     let _ = controller.kill().await;
-    let sandbox_cpu = cpu_seconds(sandbox.pid);
+    let sandbox_cpu = crate::cpu_seconds(sandbox.pid);
     sandbox.stop().await?;
 
     let secs = |d: Option<Duration>| d.map_or_else(|| "never (gave up after 30 min)".to_string(), |d| format!("{:.2}s", d.as_secs_f64()));

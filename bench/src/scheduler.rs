@@ -75,10 +75,6 @@ fn pod(i: usize, p: &Params) -> Pod {
         .unwrap_or_default()
 }
 
-fn cpu_seconds(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|s| rudder_common::process::parse_stat(&s)).map_or(0.0, |(c, _)| c)
-}
-
 pub async fn run(p: Params) -> anyhow::Result<String> {
     let scheduler_bin = rudder_sandbox::up::find_binary("rudder-scheduler", None)?;
     let sandbox = SandboxChild::start().await?;
@@ -151,10 +147,10 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
     }
     let bound = bound_names.len();
     let total = started.elapsed();
-    let cpu = cpu_seconds(pid);
+    let cpu = crate::cpu_seconds(pid);
     let rss = crate::proc_status_kib(pid, "VmHWM:").unwrap_or(0);
     let _ = scheduler.kill().await;
-    let sandbox_cpu = cpu_seconds(sandbox.pid);
+    let sandbox_cpu = crate::cpu_seconds(sandbox.pid);
     sandbox.stop().await?;
 
     let first = first_bound.unwrap_or(total);
