@@ -1,1 +1,7 @@
-//! Rudder's job controller. Not implemented yet: see the issue tracker.
+//! Rudder's Job controller: the pure parts of upstream
+//! `pkg/controller/job` (Kubernetes v1.36), without I/O. See the README.
+
+pub mod backoff;
+pub mod failure_policy;
+pub mod indexes;
+pub mod success_policy;
