@@ -1,1 +1,9 @@
-//! Rudder admission webhooks (LimitRanger, ResourceQuota, NamespaceLifecycle). Not implemented yet.
+//! Rudder's admission rules, as pure functions: the decisions of
+//! kube-apiserver's LimitRanger, ResourceQuota and NamespaceLifecycle
+//! plugins, which Rudder serves as webhooks (the `rudder-admission-webhooks`
+//! binary, to come) and which the sandbox runs as built-in plugins. Each
+//! rule is written once, here, and both call it.
+//!
+//! Implemented: [`namespace_lifecycle`].
+
+pub mod namespace_lifecycle;

@@ -759,8 +759,14 @@ impl Api {
             // Nothing changed: nothing is written and no event is sent.
             return Ok((old.clone(), warnings, 200));
         }
+        // A namespace also waits for its spec.finalizers (upstream's
+        // ShouldDeleteNamespaceDuringUpdate).
+        let held = r.group.is_empty()
+            && r.kind == "Namespace"
+            && new.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
         let delete_now = meta::is_deleting(&new)
             && meta::finalizers(&new).is_empty()
+            && !held
             && old.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64) == Some(0);
         if dry {
             return Ok((Arc::new(new), warnings, 200));
@@ -1118,6 +1124,11 @@ impl Api {
                 // A later delete may shorten the grace period, never lengthen it.
                 m.insert("deletionTimestamp".into(), json!(meta::now_plus(grace)));
                 m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+            }
+            // The namespace storage's Delete: the phase turns Terminating in the
+            // same write, so NamespaceLifecycle refuses creates from then on.
+            if !already && r.group.is_empty() && r.kind == "Namespace" {
+                new["status"]["phase"] = json!("Terminating");
             }
             if new == *old {
                 return Ok((old, false));

@@ -2,7 +2,8 @@
 //! relies on, done inside the sandbox: the system namespaces, each
 //! namespace's `default` ServiceAccount, garbage collection by
 //! ownerReference (Background, Foreground and Orphan), and namespace
-//! deletion.
+//! deletion (its own task, [`crate::namespace_controller`], which the
+//! garbage collector's index tells when a terminating namespace empties).
 //!
 //! The controllers follow the store's event stream in order and act through
 //! the same write pipeline as API requests.
@@ -31,8 +32,9 @@ pub async fn start(api: Arc<Api>) -> Vec<tokio::task::JoinHandle<()>> {
         }
     }
     let mut events = events;
+    let (namespaces, ns_task) = crate::namespace_controller::start(api.clone());
     let task = tokio::spawn(async move {
-        let mut gc = Controllers { api, owners: HashMap::new(), uids: HashMap::new() };
+        let mut gc = Controllers { api, owners: HashMap::new(), uids: HashMap::new(), counts: HashMap::new(), namespaces };
         while let Some(e) = events.recv().await {
             gc.handle(&e).await;
             // Act on everything already queued before yielding, in order.
@@ -41,7 +43,7 @@ pub async fn start(api: Arc<Api>) -> Vec<tokio::task::JoinHandle<()>> {
             }
         }
     });
-    vec![task]
+    vec![task, ns_task]
 }
 
 /// A stored object's identity.
@@ -53,6 +55,10 @@ struct Controllers {
     owners: HashMap<String, HashSet<(usize, String, String)>>,
     /// uid -> object, for every stored object.
     uids: HashMap<String, (usize, String, String)>,
+    /// How many objects each namespace holds.
+    counts: HashMap<String, usize>,
+    /// The namespace controller's queue.
+    namespaces: crate::namespace_controller::Queue,
 }
 
 fn index_of(r: &ResourceType) -> usize {
@@ -65,19 +71,20 @@ fn owner_uids(o: &Value) -> Vec<String> {
 
 impl Controllers {
     async fn handle(&mut self, e: &Event) {
-        self.index(e);
+        let emptied = self.index(e);
         let r = e.resource;
-        match (r.group, r.kind, e.kind) {
-            ("", "Namespace", EventType::Added) => self.ensure_service_account(meta::name(&e.obj)).await,
-            ("", "Namespace", EventType::Modified) if meta::is_deleting(&e.obj) => self.clean_namespace(&e.obj).await,
-            _ => {}
+        if r.group.is_empty() && r.kind == "Namespace" {
+            self.namespace_event(e).await;
+        }
+        if let Some(ns) = emptied {
+            // The last object of a terminating namespace is gone: finish it now.
+            let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
+            if self.api.store.get(ns_r, "", &ns).is_some_and(|o| meta::is_deleting(&o)) {
+                self.namespaces.add_after(&ns, std::time::Duration::ZERO);
+            }
         }
         if e.kind == EventType::Deleted {
             self.owner_gone(&e.obj).await;
-            let ns = meta::namespace(&e.obj).to_string();
-            if !ns.is_empty() {
-                self.maybe_finish_namespace(&ns);
-            }
             for uid in owner_uids(&e.obj) {
                 self.maybe_finish_foreground(&uid).await;
             }
@@ -107,7 +114,29 @@ impl Controllers {
         }
     }
 
-    fn index(&mut self, e: &Event) {
+    /// What the namespace controller must hear of a Namespace event: a
+    /// deletion starts it at once; later updates of a terminating namespace
+    /// requeue it after upstream's grace period.
+    async fn namespace_event(&self, e: &Event) {
+        let name = meta::name(&e.obj);
+        match e.kind {
+            EventType::Added => {
+                self.ensure_service_account(name).await;
+                if meta::is_deleting(&e.obj) {
+                    self.namespaces.add_after(name, std::time::Duration::ZERO);
+                }
+            }
+            EventType::Modified if meta::is_deleting(&e.obj) => {
+                let started = e.prev.as_ref().is_none_or(|p| !meta::is_deleting(p));
+                let delay = if started { std::time::Duration::ZERO } else { crate::namespace_controller::NAMESPACE_UPDATE_DELAY };
+                self.namespaces.add_after(name, delay);
+            }
+            _ => {}
+        }
+    }
+
+    /// Keeps the indexes; returns the namespace this event emptied, if any.
+    fn index(&mut self, e: &Event) -> Option<String> {
         let me = (index_of(e.resource), meta::namespace(&e.obj).to_string(), meta::name(&e.obj).to_string());
         if let Some(prev) = &e.prev {
             for uid in owner_uids(prev) {
@@ -119,14 +148,27 @@ impl Controllers {
                 }
             }
         }
+        let ns = meta::namespace(&e.obj).to_string();
         if e.kind == EventType::Deleted {
-            self.uids.remove(meta::uid(&e.obj));
+            if self.uids.remove(meta::uid(&e.obj)).is_some()
+                && !ns.is_empty()
+                && let Some(n) = self.counts.get_mut(&ns)
+            {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.counts.remove(&ns);
+                    return Some(ns);
+                }
+            }
         } else {
-            self.uids.insert(meta::uid(&e.obj).to_string(), me.clone());
+            if self.uids.insert(meta::uid(&e.obj).to_string(), me.clone()).is_none() && !ns.is_empty() {
+                *self.counts.entry(ns).or_default() += 1;
+            }
             for uid in owner_uids(&e.obj) {
                 self.owners.entry(uid).or_default().insert(me.clone());
             }
         }
+        None
     }
 
     fn dependents(&self, uid: &str) -> Vec<Ref> {
@@ -246,42 +288,6 @@ impl Controllers {
         let o = self.api.store.get(&RESOURCES[*i], ns, name)?;
         (meta::uid(&o) == uid && meta::finalizers(&o).iter().any(|f| f == "foregroundDeletion"))
             .then(|| (&RESOURCES[*i], ns.clone(), name.clone()))
-    }
-
-    async fn clean_namespace(&self, ns_obj: &Value) {
-        let ns = meta::name(ns_obj).to_string();
-        let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
-        if ns_obj.pointer("/status/phase").and_then(Value::as_str) != Some("Terminating") {
-            self.api.set_status_internal(ns_r, "", &ns, |v| v["status"]["phase"] = json!("Terminating"));
-        }
-        // Each stored object once: resources sharing a storage (the two Event APIs) list the same objects.
-        for r in RESOURCES.iter().filter(|r| r.namespaced && std::ptr::eq(registry::storage_of(r), *r)) {
-            let (_, objects) = self.api.store.list(r, Some(&ns));
-            for o in objects {
-                if !meta::is_deleting(&o) {
-                    self.delete(r, &ns, meta::name(&o), Propagation::Background).await;
-                }
-            }
-        }
-        self.maybe_finish_namespace(&ns);
-    }
-
-    /// A terminating namespace with nothing left in it loses its
-    /// `kubernetes` finalizer and goes away.
-    fn maybe_finish_namespace(&self, ns: &str) {
-        let ns_r = registry::find("", "v1", "namespaces").expect("namespaces");
-        let Some(obj) = self.api.store.get(ns_r, "", ns) else { return };
-        if !meta::is_deleting(&obj) {
-            return;
-        }
-        let empty = RESOURCES
-            .iter()
-            .filter(|r| r.namespaced && std::ptr::eq(registry::storage_of(r), *r))
-            .all(|r| self.api.store.list(r, Some(ns)).1.is_empty());
-        if !empty {
-            return;
-        }
-        self.api.finish_namespace(ns);
     }
 
     async fn delete(&self, r: &'static ResourceType, ns: &str, name: &str, p: Propagation) {

@@ -17,6 +17,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod managed;
 pub mod meta;
+pub mod namespace_controller;
 pub mod metrics_api;
 pub mod openapi;
 pub mod protobuf;
