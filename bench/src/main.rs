@@ -156,7 +156,7 @@ async fn main() {
         Command::Serve => serve().await,
     };
     if let Err(e) = result {
-        eprintln!("rudder-bench: {e:#}");
+        eprintln!("rudder-bench: {}", rudder_common::runtime::chain(e.as_ref()));
         std::process::exit(1);
     }
 }

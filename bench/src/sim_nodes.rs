@@ -394,7 +394,7 @@ pub async fn run(p: Params) -> anyhow::Result<Report> {
     sandbox.stop().await?;
     match stopped {
         Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => bail!("the simulator failed: {e:#}"),
+        Ok(Ok(Err(e))) => bail!("the simulator failed: {}", rudder_common::runtime::chain(e.as_ref())),
         Ok(Err(e)) => bail!("the simulator panicked: {e}"),
         Err(_) => bail!("the simulator did not stop"),
     }

@@ -201,8 +201,10 @@ where
 /// Where the client's configuration came from failed to load.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The file could not be read (`source` is the I/O error then, so the
+    /// path is named once) or its contents are not a usable kubeconfig.
     #[error("cannot load kubeconfig {path}: {source}")]
-    Kubeconfig { path: String, source: kube::config::KubeconfigError },
+    Kubeconfig { path: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("no Kubernetes configuration: {0}")]
     Infer(#[from] kube::config::InferConfigError),
     #[error("cannot build the Kubernetes client: {0}")]
@@ -214,7 +216,13 @@ pub enum ClientError {
 pub async fn load_config(kubeconfig: Option<&Path>) -> Result<kube::Config, ClientError> {
     match kubeconfig {
         Some(path) => {
-            let err = |source| ClientError::Kubeconfig { path: path.display().to_string(), source };
+            let err = |e: kube::config::KubeconfigError| ClientError::Kubeconfig {
+                path: path.display().to_string(),
+                source: match e {
+                    kube::config::KubeconfigError::ReadConfig(io, _) => Box::new(io),
+                    other => Box::new(other),
+                },
+            };
             let kc = kube::config::Kubeconfig::read_from(path).map_err(err)?;
             kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(err)
         }

@@ -100,20 +100,46 @@ pub fn init_logging(format: LogFormat) {
     };
 }
 
-/// An error with its causes, `outer: inner: innermost`, for logs (kube's
-/// errors say "client error (Connect)" at the top and "Connection refused"
-/// only at the bottom).
+/// An error with its causes, `outer: inner: innermost`, each named once, for
+/// logs and error lines (kube's errors say "client error (Connect)" at the
+/// top and "Connection refused" only at the bottom, while others, like
+/// kube's kubeconfig errors or anyhow's context, already repeat their
+/// source's text in their own: a cause already said is not said again).
+/// Paths that an error formatted with `{:?}` inside quotes of its own
+/// (`'"/etc/x"'`) are printed once, bare, as kubectl prints them.
 pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
+    let mut out = unquote_paths(&e.to_string());
     let mut source = e.source();
     while let Some(s) = source {
-        let text = s.to_string();
+        let text = unquote_paths(&s.to_string());
         if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
         source = s.source();
     }
+    out
+}
+
+/// `'"x"'` (a Debug-formatted path inside quotes) becomes `x`.
+fn unquote_paths(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("'\"") {
+        let inner = &rest[start + 2..];
+        match inner.find("\"'") {
+            Some(end) if !inner[..end].contains('"') => {
+                out.push_str(&rest[..start]);
+                out.push_str(&inner[..end]);
+                rest = &inner[end + 2..];
+            }
+            _ => {
+                out.push_str(&rest[..start + 2]);
+                rest = inner;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -142,7 +168,7 @@ where
             ExitCode::SUCCESS
         }
         Err(e) => {
-            error!("{e:#}");
+            error!("{}", chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -287,6 +313,29 @@ mod tests {
         assert_eq!(chain(&e), "client error (Connect): Connection refused (os error 111)");
         let plain = std::io::Error::other("just this");
         assert_eq!(chain(&plain), "just this");
+        // anyhow's context repeats nothing; the chain says each part once.
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let wrapped = anyhow::Error::new(io).context("cannot read /x");
+        assert_eq!(chain(wrapped.as_ref()), "cannot read /x: No such file or directory (os error 2)");
+    }
+
+    #[tokio::test]
+    async fn a_missing_kubeconfig_is_named_once_with_its_cause_once() {
+        let e = crate::client::load_config(Some(std::path::Path::new("/nonexistent"))).await.expect_err("no such file");
+        assert_eq!(chain(&e), "cannot load kubeconfig /nonexistent: No such file or directory (os error 2)");
+        // kube's own error, as any binary may meet it: its Debug-quoted path is printed bare.
+        let kube_err = kube::config::Kubeconfig::read_from("/nonexistent").expect_err("no such file");
+        assert_eq!(chain(&kube_err), "failed to read kubeconfig from /nonexistent: No such file or directory (os error 2)");
+        // As anyhow carries it out of a component's work (the runtime's error line).
+        let any = anyhow::Error::new(kube_err).context("starting");
+        assert_eq!(chain(any.as_ref()), "starting: failed to read kubeconfig from /nonexistent: No such file or directory (os error 2)");
+    }
+
+    #[test]
+    fn quoted_paths_are_unquoted_and_other_quotes_kept() {
+        assert_eq!(unquote_paths("read '\"/a b\"': gone"), "read /a b: gone");
+        assert_eq!(unquote_paths("pods \"web\" is forbidden"), "pods \"web\" is forbidden");
+        assert_eq!(unquote_paths("odd '\"x"), "odd '\"x");
     }
 
     #[tokio::test]

@@ -333,3 +333,22 @@ async fn a_port_in_use_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("cannot serve /metrics on {addr}")), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_missing_kubeconfig_exits_1_naming_the_path_and_its_cause_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nonexistent").display().to_string();
+    let out = Command::new(BIN)
+        .args(["--kubeconfig", &missing, "--leader-elect=false"])
+        .args(["--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr.lines().find(|l| l.contains("ERROR")).unwrap_or_else(|| panic!("an error line: {stderr}"));
+    assert!(line.ends_with(&format!("cannot load kubeconfig {missing}: No such file or directory (os error 2)")), "{line}");
+    assert_eq!(line.matches(&missing).count(), 1, "{line}");
+    assert_eq!(line.matches("No such file").count(), 1, "{line}");
+}

@@ -137,7 +137,7 @@ async fn main() {
         // An API error is its Status message, as kubectl prints it.
         match e.downcast_ref::<kube::Error>() {
             Some(kube::Error::Api(status)) => eprintln!("rudder-sandbox: {}", status.message),
-            _ => eprintln!("rudder-sandbox: {e:#}"),
+            _ => eprintln!("rudder-sandbox: {}", rudder_common::runtime::chain(e.as_ref())),
         }
         std::process::exit(1);
     }

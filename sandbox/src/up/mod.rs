@@ -280,7 +280,9 @@ pub async fn run(cfg: UpConfig, stop: impl Future<Output = ()>) -> anyhow::Resul
     futures::future::join_all(waits).await;
     let _ = sim_stop.send(());
     match tokio::time::timeout(Duration::from_secs(10), sim_task).await {
-        Ok(Ok(Err(e))) => eprintln!("rudder-sandbox up: the simulated nodes stopped with an error: {e:#}"),
+        Ok(Ok(Err(e))) => {
+            eprintln!("rudder-sandbox up: the simulated nodes stopped with an error: {}", rudder_common::runtime::chain(e.as_ref()))
+        }
         Err(_) => eprintln!("rudder-sandbox up: the simulated nodes did not stop in time"),
         _ => {}
     }
