@@ -5,3 +5,5 @@ pub mod backoff;
 pub mod failure_policy;
 pub mod indexes;
 pub mod success_policy;
+pub mod pods;
+pub mod sync;
