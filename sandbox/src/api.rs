@@ -20,6 +20,7 @@ use crate::request::{Query, Route, Target, Verb};
 use crate::status::{ApiError, ApiResult, FieldError};
 use crate::store::{self, Event, EventType, Obj, Store, WatchMsg, WatchStart, WriteError};
 use crate::webhooks::{Attributes, Operation, Webhooks};
+use rudder_admission_webhooks::namespace_lifecycle as lifecycle;
 
 /// What the server sends back.
 pub enum Reply {
@@ -111,11 +112,18 @@ pub struct Options {
     pub bookmark_interval: Duration,
     /// How long a watch without timeoutSeconds lasts.
     pub default_watch_timeout: Duration,
+    /// The admission plugins that run (`--enable-admission-plugins`,
+    /// `--disable-admission-plugins`).
+    pub admission: crate::admission::Plugins,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { bookmark_interval: Duration::from_secs(30), default_watch_timeout: Duration::from_secs(1800) }
+        Self {
+            bookmark_interval: Duration::from_secs(30),
+            default_watch_timeout: Duration::from_secs(1800),
+            admission: crate::admission::Plugins::default(),
+        }
     }
 }
 
@@ -451,11 +459,21 @@ impl Api {
             return Err(ApiError::internal("resourceVersion should not be set on objects to be created"));
         }
         let mut obj = self.defaults(r, obj, q, &mut warnings)?;
+        let request_name = meta::name(&obj).to_string();
+        let namespace = meta::namespace(&obj).to_string();
+        self.namespace_lifecycle(&lifecycle::Request {
+            operation: lifecycle::Operation::Create,
+            kind_group: r.group,
+            kind: r.kind,
+            group: r.group,
+            resource: r.plural,
+            name: &request_name,
+            namespace: &namespace,
+            object: Some(&obj),
+        })?;
         if r.group.is_empty() && r.kind == "Pod" {
             self.admit_pod(&mut obj)?;
         }
-        let request_name = meta::name(&obj).to_string();
-        let namespace = meta::namespace(&obj).to_string();
         let attrs = Attributes {
             resource: r,
             subresource: None,
@@ -467,7 +485,7 @@ impl Api {
             dry_run: dry,
             options: Some(write_options("CreateOptions", q)),
         };
-        let (obj, w) = self.webhooks.mutate(&attrs, obj).await?;
+        let (obj, w) = self.mutate_hooks(&attrs, obj).await?;
         warnings.extend(w);
         let mut obj = self.redecode(r, ns, obj)?;
         let m = meta::meta_mut(&mut obj);
@@ -524,7 +542,7 @@ impl Api {
             return Err(ApiError::invalid(group, kind, meta::name(&obj), &errs));
         }
         let attrs = Attributes { object: Some(&obj), ..attrs };
-        warnings.extend(self.webhooks.validate(&attrs).await?);
+        warnings.extend(self.validate_hooks(&attrs).await?);
         let name = meta::name(&obj).to_string();
         if dry {
             if self.store.get(r, meta::namespace(&obj), &name).is_some() {
@@ -567,8 +585,49 @@ impl Api {
         Ok(out)
     }
 
-    /// The built-in admission plugins (run before the name is generated).
+    /// The MutatingAdmissionWebhook plugin, when enabled.
+    async fn mutate_hooks(&self, attrs: &Attributes<'_>, object: Value) -> ApiResult<(Value, Vec<String>)> {
+        if !self.opts.admission.enabled("MutatingAdmissionWebhook") {
+            return Ok((object, Vec::new()));
+        }
+        self.webhooks.mutate(attrs, object).await
+    }
+
+    /// The ValidatingAdmissionWebhook plugin, when enabled.
+    async fn validate_hooks(&self, attrs: &Attributes<'_>) -> ApiResult<Vec<String>> {
+        if !self.opts.admission.enabled("ValidatingAdmissionWebhook") {
+            return Ok(Vec::new());
+        }
+        self.webhooks.validate(attrs).await
+    }
+
+    /// The NamespaceLifecycle plugin, when enabled: the rule shared with
+    /// rudder-admission-webhooks, over the store's namespaces.
+    fn namespace_lifecycle(&self, req: &lifecycle::Request<'_>) -> ApiResult<()> {
+        if !self.opts.admission.enabled(lifecycle::PLUGIN_NAME) {
+            return Ok(());
+        }
+        let namespaces = registry::find("", "v1", "namespaces").expect("namespaces");
+        let state = |ns: &str| self.store.get(namespaces, "", ns).map_or(lifecycle::NamespaceState::NotFound, |o| lifecycle::NamespaceState::of(&o));
+        match lifecycle::admit(req, state) {
+            lifecycle::Decision::Allow => Ok(()),
+            lifecycle::Decision::Deny(d) => Err(ApiError::from_status(d.code, d.reason, d.message.clone(), d.to_status().get("details").cloned())),
+        }
+    }
+
+    /// The built-in Priority and DefaultTolerationSeconds plugins, when
+    /// enabled (run before the name is generated).
     fn admit_pod(&self, pod: &mut Value) -> ApiResult<()> {
+        if self.opts.admission.enabled("Priority") {
+            self.admit_pod_priority(pod)?;
+        }
+        if self.opts.admission.enabled("DefaultTolerationSeconds") {
+            crate::defaults::admit_default_toleration_seconds(pod);
+        }
+        Ok(())
+    }
+
+    fn admit_pod_priority(&self, pod: &mut Value) -> ApiResult<()> {
         let pcs = registry::find("scheduling.k8s.io", "v1", "priorityclasses").expect("priorityclasses");
         let store = self.store.clone();
         let lookup = move |name: &str| {
@@ -588,10 +647,7 @@ impl Api {
                 )
             })
         };
-        crate::defaults::admit_pod_priority(pod, &lookup, &global)
-            .map_err(|e| ApiError::forbidden("", "pods", &admission_name(pod), &e))?;
-        crate::defaults::admit_default_toleration_seconds(pod);
-        Ok(())
+        crate::defaults::admit_pod_priority(pod, &lookup, &global).map_err(|e| ApiError::forbidden("", "pods", &admission_name(pod), &e))
     }
 
     async fn update(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
@@ -677,7 +733,17 @@ impl Api {
             options: Some(write_options("UpdateOptions", q)),
         };
         let body = if admit {
-            let (body, w) = self.webhooks.mutate(&attrs, body).await?;
+            self.namespace_lifecycle(&lifecycle::Request {
+                operation: lifecycle::Operation::Update,
+                kind_group: r.group,
+                kind: r.kind,
+                group: r.group,
+                resource: r.plural,
+                name: &name,
+                namespace: &ns,
+                object: Some(&body),
+            })?;
+            let (body, w) = self.mutate_hooks(&attrs, body).await?;
             warnings.extend(w);
             let ns = (!ns.is_empty()).then_some(ns.as_str());
             self.redecode(r, ns, body)?
@@ -753,7 +819,7 @@ impl Api {
         }
         if admit {
             let attrs = Attributes { object: Some(&new), ..attrs };
-            warnings.extend(self.webhooks.validate(&attrs).await?);
+            warnings.extend(self.validate_hooks(&attrs).await?);
         }
         if new == **old {
             // Nothing changed: nothing is written and no event is sent.
@@ -807,7 +873,17 @@ impl Api {
             dry_run: dry,
             options: Some(write_options("UpdateOptions", q)),
         };
-        let (scale, mut warnings) = self.webhooks.mutate(&attrs, scale).await?;
+        self.namespace_lifecycle(&lifecycle::Request {
+            operation: lifecycle::Operation::Update,
+            kind_group: "autoscaling",
+            kind: "Scale",
+            group: r.group,
+            resource: r.plural,
+            name: &name,
+            namespace: &ns,
+            object: Some(&scale),
+        })?;
+        let (scale, mut warnings) = self.mutate_hooks(&attrs, scale).await?;
         let replicas = scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
         if replicas < 0 {
             return Err(ApiError::invalid(
@@ -822,7 +898,7 @@ impl Api {
         let mut new_scale = to_scale(r, &new)?;
         new_scale["metadata"]["resourceVersion"] = json!(expect.to_string());
         let attrs = Attributes { object: Some(&new_scale), ..attrs };
-        warnings.extend(self.webhooks.validate(&attrs).await?);
+        warnings.extend(self.validate_hooks(&attrs).await?);
         let manager = Manager { name: manager, subresource: "scale" };
         let (obj, w, _) = self.update_object(r, None, old, new, expect, q, dry, false, Some(manager)).await?;
         warnings.extend(w);
@@ -1016,6 +1092,16 @@ impl Api {
         dry: bool,
     ) -> ApiResult<(Obj, bool)> {
         let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
+        self.namespace_lifecycle(&lifecycle::Request {
+            operation: lifecycle::Operation::Delete,
+            kind_group: r.group,
+            kind: r.kind,
+            group: r.group,
+            resource: r.plural,
+            name,
+            namespace: ns,
+            object: None,
+        })?;
         let attrs = Attributes {
             resource: r,
             subresource: None,
@@ -1027,8 +1113,8 @@ impl Api {
             dry_run: dry,
             options: Some(opts.to_value(dry)),
         };
-        let (_, mut warnings) = self.webhooks.mutate(&attrs, Value::Null).await?;
-        warnings.extend(self.webhooks.validate(&attrs).await?);
+        let (_, mut warnings) = self.mutate_hooks(&attrs, Value::Null).await?;
+        warnings.extend(self.validate_hooks(&attrs).await?);
         for w in warnings {
             tracing::debug!(resource = r.plural, namespace = ns, name, warning = %w, "admission warning on delete");
         }
@@ -1235,6 +1321,17 @@ impl Api {
     async fn admit_sub_create(&self, t: &Target, sub: &str, body: Value, q: &Query, dry: bool) -> ApiResult<(Value, Vec<String>)> {
         let name = t.name.clone().unwrap_or_default();
         let ns = t.namespace.clone().unwrap_or_default();
+        let (kind_group, kind) = if sub == "eviction" { ("policy", "Eviction") } else { ("", "Binding") };
+        self.namespace_lifecycle(&lifecycle::Request {
+            operation: lifecycle::Operation::Create,
+            kind_group,
+            kind,
+            group: t.resource.group,
+            resource: t.resource.plural,
+            name: &name,
+            namespace: &ns,
+            object: Some(&body),
+        })?;
         let attrs = Attributes {
             resource: t.resource,
             subresource: Some(sub),
@@ -1246,9 +1343,9 @@ impl Api {
             dry_run: dry,
             options: Some(write_options("CreateOptions", q)),
         };
-        let (body, mut warnings) = self.webhooks.mutate(&attrs, body).await?;
+        let (body, mut warnings) = self.mutate_hooks(&attrs, body).await?;
         let attrs = Attributes { object: Some(&body), ..attrs };
-        warnings.extend(self.webhooks.validate(&attrs).await?);
+        warnings.extend(self.validate_hooks(&attrs).await?);
         Ok((body, warnings))
     }
 

@@ -9,6 +9,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admission;
 pub mod alloc;
 pub mod api;
 pub mod controllers;

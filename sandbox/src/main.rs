@@ -25,6 +25,17 @@ enum Command {
         /// Events kept per resource for watches from a resourceVersion.
         #[arg(long, default_value_t = rudder_sandbox::store::DEFAULT_HISTORY)]
         watch_history: usize,
+        /// Admission plugins to enable besides the defaults, as
+        /// kube-apiserver's flag (comma-separated; repeatable). The sandbox
+        /// has NamespaceLifecycle, Priority, DefaultTolerationSeconds,
+        /// MutatingAdmissionWebhook and ValidatingAdmissionWebhook, all on by
+        /// default.
+        #[arg(long, value_name = "NAMES")]
+        enable_admission_plugins: Vec<String>,
+        /// Admission plugins to disable, as kube-apiserver's flag
+        /// (comma-separated; repeatable).
+        #[arg(long, value_name = "NAMES")]
+        disable_admission_plugins: Vec<String>,
     },
     /// Run simulated nodes against an API server (any, through its public
     /// API): Node objects with heartbeats and Leases, and the kubelet's part
@@ -172,14 +183,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Apiserver { port, kubeconfig_out, watch_history } => {
+        Command::Apiserver { port, kubeconfig_out, watch_history, enable_admission_plugins, disable_admission_plugins } => {
             if watch_history == 0 {
                 anyhow::bail!("--watch-history must be at least 1");
             }
+            let split = |v: &[String]| v.iter().flat_map(|x| rudder_sandbox::admission::split_flag(x)).collect::<Vec<_>>();
+            let admission = rudder_sandbox::admission::Plugins::from_flags(&split(&enable_admission_plugins), &split(&disable_admission_plugins))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let plugins = admission.names().join(",");
             let signal = shutdown_signal();
-            let cfg = rudder_sandbox::Config { port, history: watch_history, ..Default::default() };
+            let api = rudder_sandbox::Options { admission, ..Default::default() };
+            let cfg = rudder_sandbox::Config { port, history: watch_history, api };
             let sandbox = rudder_sandbox::Sandbox::start_with(cfg).await?;
             println!("rudder-sandbox apiserver listening on {}", sandbox.url());
+            println!("admission plugins: {plugins}");
             if let Some(path) = kubeconfig_out {
                 std::fs::write(&path, sandbox.kubeconfig())
                     .map_err(|e| anyhow::anyhow!("cannot write kubeconfig to {}: {e}", path.display()))?;

@@ -45,6 +45,11 @@ impl ApiError {
         Self { code, reason, message: message.into(), details: None }
     }
 
+    /// An error from a Status's parts.
+    pub fn from_status(code: u16, reason: &'static str, message: impl Into<String>, details: Option<Value>) -> Self {
+        Self { code, reason, message: message.into(), details }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }

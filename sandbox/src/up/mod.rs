@@ -181,7 +181,17 @@ pub async fn run(cfg: UpConfig, stop: impl Future<Output = ()>) -> anyhow::Resul
         }
     };
 
-    let sandbox = crate::Sandbox::start_with(crate::Config { port: cfg.port, ..Default::default() }).await?;
+    // As kind-config/ does with kube-apiserver's: the plugins Rudder's
+    // webhooks serve are off when the webhooks run.
+    let runs_webhooks = found.iter().any(|(c, _)| *c == Component::AdmissionWebhooks);
+    let admission = if runs_webhooks {
+        crate::admission::Plugins::default().without(webhooks::REPLACED_PLUGINS)
+    } else {
+        crate::admission::Plugins::default()
+    };
+    let admission_line = admission.names().join(", ");
+    let api = crate::Options { admission, ..Default::default() };
+    let sandbox = crate::Sandbox::start_with(crate::Config { port: cfg.port, api, ..Default::default() }).await?;
     let client = sandbox.client()?;
     let kubeconfig = dir.join("kubeconfig");
     for path in std::iter::once(&kubeconfig).chain(cfg.kubeconfig_out.as_ref()) {
@@ -203,6 +213,10 @@ pub async fn run(cfg: UpConfig, stop: impl Future<Output = ()>) -> anyhow::Resul
     }
     let kept = if cfg.dir.is_some() { "kept on exit" } else { "removed on exit" };
     println!("  files       {} (kubeconfig, logs, certificates; {kept})", dir.display());
+    println!("  admission   {admission_line}");
+    if runs_webhooks {
+        println!("              ({} served by rudder-admission-webhooks)", webhooks::REPLACED_PLUGINS.join(", "));
+    }
 
     // Started in order; a failure to start drops (and so kills) what was started.
     let mut rows = Vec::new();

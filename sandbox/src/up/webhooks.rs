@@ -22,6 +22,12 @@ use serde_json::{Value, json};
 /// The name of both configurations.
 pub const NAME: &str = "rudder-admission-webhooks";
 
+/// kube-apiserver's admission plugins these webhooks stand in for, which
+/// `up` switches off in the sandbox when it runs them, as
+/// `kind-config/kind.yaml` does with `--disable-admission-plugins` (the
+/// sandbox has only NamespaceLifecycle of the three built in).
+pub const REPLACED_PLUGINS: &[&str] = &["LimitRanger", "ResourceQuota", "NamespaceLifecycle"];
+
 fn webhook(name: &str, base_url: &str, path: &str, ca_bundle: &str, rules: Value) -> Value {
     json!({
         "name": name,
