@@ -269,7 +269,6 @@ pub fn duplicated_index_pods_for_removal<'a>(pods: &[&'a Pod], completions: i32)
         looped += 1;
     }
     flush(&sorted[group_start..looped], last_index, &mut rm);
-    drop(flush);
     (rm, left)
 }
 
@@ -323,7 +322,8 @@ mod tests {
 
     #[test]
     fn parse_and_format_round_trip() {
-        let cases: &[(&str, i32, &[(i64, i64)], &str)] = &[
+        type Case<'a> = (&'a str, i32, &'a [(i64, i64)], &'a str);
+        let cases: &[Case] = &[
             ("", 10, &[], ""),
             ("1,3-5,7", 10, &[(1, 1), (3, 5), (7, 7)], "1,3-5,7"),
             ("0,1,2", 10, &[(0, 2)], "0-2"),
@@ -347,7 +347,8 @@ mod tests {
     #[test]
     fn intervals_have_index() {
         // Upstream TestIntervalsHaveIndex.
-        let cases: &[(&[(i64, i64)], i64, bool)] = &[
+        type Case<'a> = (&'a [(i64, i64)], i64, bool);
+        let cases: &[Case] = &[
             (&[], 4, false),
             (&[(2, 4), (5, 7)], 1, false),
             (&[(2, 4), (6, 8)], 9, false),

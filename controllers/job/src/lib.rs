@@ -4,6 +4,6 @@
 pub mod backoff;
 pub mod failure_policy;
 pub mod indexes;
-pub mod success_policy;
 pub mod pods;
+pub mod success_policy;
 pub mod sync;

@@ -77,10 +77,8 @@ pub fn orphan_finalizer_to_remove(pod: &Pod, owner: Option<&Job>) -> bool {
         if cref.kind != "Job" || cref.api_version != "batch/v1" {
             return false;
         }
-        if let Some(job) = owner {
-            if managed_by_external_controller(job).is_some() || !is_job_finished(job) {
-                return false;
-            }
+        if owner.is_some_and(|job| managed_by_external_controller(job).is_some() || !is_job_finished(job)) {
+            return false;
         }
     }
     true
@@ -195,7 +193,10 @@ mod tests {
         assert_eq!(p.metadata.namespace.as_deref(), Some("default"));
         assert_eq!(p.metadata.finalizers.as_deref(), Some(&[JOB_TRACKING_FINALIZER.to_string()][..]));
         let owner = &p.metadata.owner_references.as_ref().unwrap()[0];
-        assert_eq!((owner.api_version.as_str(), owner.kind.as_str(), owner.name.as_str(), owner.uid.as_str()), ("batch/v1", "Job", "foobar", "job-uid"));
+        assert_eq!(
+            (owner.api_version.as_str(), owner.kind.as_str(), owner.name.as_str(), owner.uid.as_str()),
+            ("batch/v1", "Job", "foobar", "job-uid")
+        );
         assert_eq!((owner.controller, owner.block_owner_deletion), (Some(true), Some(true)));
         let spec = p.spec.unwrap();
         assert_eq!(spec.hostname, None);

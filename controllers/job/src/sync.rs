@@ -233,7 +233,8 @@ fn find_condition<'c>(conditions: &'c [JobCondition], type_: &str) -> Option<&'c
 /// condition is not added with status `False`. Returns whether it changed.
 fn ensure_condition(conditions: &mut Vec<JobCondition>, type_: &str, status: &str, reason: &str, message: &str, now: Timestamp) -> bool {
     if let Some(c) = conditions.iter_mut().find(|c| c.type_ == type_) {
-        let same = c.status == status && c.reason.as_deref().unwrap_or_default() == reason && c.message.as_deref().unwrap_or_default() == message;
+        let same =
+            c.status == status && c.reason.as_deref().unwrap_or_default() == reason && c.message.as_deref().unwrap_or_default() == message;
         if !same {
             *c = new_condition(type_, status, reason, message, now);
         }
@@ -446,9 +447,11 @@ impl<'a> Sync<'a> {
         }
         if self.finished_condition.is_none() {
             if self.failed > self.settings.backoff_limit || self.past_backoff_limit_on_failure() {
-                self.finished_condition = Some(self.failure_condition(REASON_BACKOFF_LIMIT_EXCEEDED, "Job has reached the specified backoff limit"));
+                self.finished_condition =
+                    Some(self.failure_condition(REASON_BACKOFF_LIMIT_EXCEEDED, "Job has reached the specified backoff limit"));
             } else if self.past_active_deadline() {
-                self.finished_condition = Some(self.failure_condition(REASON_DEADLINE_EXCEEDED, "Job was active longer than specified deadline"));
+                self.finished_condition =
+                    Some(self.failure_condition(REASON_DEADLINE_EXCEEDED, "Job was active longer than specified deadline"));
             } else if let (Some(ads), false) = (self.spec.active_deadline_seconds, self.settings.suspended) {
                 let start = self.status.start_time.as_ref().map_or(now, |t| t.0);
                 let left = SignedDuration::from_secs(ads) - now.duration_since(start);
@@ -482,10 +485,10 @@ impl<'a> Sync<'a> {
                 }
                 self.delayed_deletion_per_index = self.pods_with_delayed_deletion_per_index();
             }
-            if self.finished_condition.is_none() {
-                if let Some(message) = match_success_policy(self.spec.success_policy.as_ref(), completions, &self.succeeded_indexes) {
-                    self.finished_condition = Some(new_condition(CONDITION_SUCCESS_CRITERIA_MET, "True", REASON_SUCCESS_POLICY, &message, now));
-                }
+            if self.finished_condition.is_none()
+                && let Some(message) = match_success_policy(self.spec.success_policy.as_ref(), completions, &self.succeeded_indexes)
+            {
+                self.finished_condition = Some(new_condition(CONDITION_SUCCESS_CRITERIA_MET, "True", REASON_SUCCESS_POLICY, &message, now));
             }
         }
     }
@@ -567,7 +570,9 @@ impl<'a> Sync<'a> {
                 continue;
             }
             match out.get(&ix) {
-                Some(last) if !(index_absolute_failure_count(last) <= index_absolute_failure_count(p) && finished_time(p) >= finished_time(last)) => {}
+                Some(last)
+                    if !(index_absolute_failure_count(last) <= index_absolute_failure_count(p)
+                        && finished_time(p) >= finished_time(last)) => {}
                 _ => {
                     out.insert(ix, p);
                 }
@@ -811,14 +816,19 @@ impl<'a> Tracking<'a> {
         if indexed {
             sort_by_completion_index(&mut sync.pods);
         }
-        let uids_with_finalizer: BTreeSet<String> =
-            sync.pods.iter().filter(|p| has_tracking_finalizer(p) && !sync.expected_rm.contains(uid(p))).map(|p| uid(p).to_string()).collect();
+        let uids_with_finalizer: BTreeSet<String> = sync
+            .pods
+            .iter()
+            .filter(|p| has_tracking_finalizer(p) && !sync.expected_rm.contains(uid(p)))
+            .map(|p| uid(p).to_string())
+            .collect();
         if clean_uncounted(&mut sync.status, &uids_with_finalizer) {
             needs_flush = true;
         }
         let policy = sync.spec.pod_failure_policy.clone();
         let mut uncounted = sync.status.uncounted_terminated_pods.take().unwrap_or_default();
-        let (mut new_succeeded_uids, mut new_failed_uids) = (uncounted.succeeded.take().unwrap_or_default(), uncounted.failed.take().unwrap_or_default());
+        let (mut new_succeeded_uids, mut new_failed_uids) =
+            (uncounted.succeeded.take().unwrap_or_default(), uncounted.failed.take().unwrap_or_default());
         let mut to_remove: Vec<&Pod> = Vec::new();
         let mut new_succeeded_indexes: Vec<i64> = Vec::new();
         let mut reached_max = false;
@@ -945,17 +955,15 @@ impl<'a> Tracking<'a> {
             needs_flush = true;
         }
         let mut events = Vec::new();
-        if finished && needs_flush {
-            if let Some(c) = &sync.finished_condition {
-                if c.type_ == CONDITION_COMPLETE {
-                    if sync.settings.completions.is_some_and(|want| sync.status.succeeded.unwrap_or(0) > want) {
-                        events.push(Event::warning("TooManySucceededPods", "Too many succeeded pods running after completion count reached"));
-                    }
-                    events.push(Event::normal("Completed", "Job completed"));
-                } else {
-                    events.push(Event::warning(c.reason.as_deref().unwrap_or_default(), c.message.clone().unwrap_or_default()));
+        match sync.finished_condition.as_ref().filter(|_| finished) {
+            Some(c) if c.type_ == CONDITION_COMPLETE => {
+                if sync.settings.completions.is_some_and(|want| sync.status.succeeded.unwrap_or(0) > want) {
+                    events.push(Event::warning("TooManySucceededPods", "Too many succeeded pods running after completion count reached"));
                 }
+                events.push(Event::normal("Completed", "Job completed"));
             }
+            Some(c) => events.push(Event::warning(c.reason.as_deref().unwrap_or_default(), c.message.clone().unwrap_or_default())),
+            None => {}
         }
         Completion { status_update: needs_flush.then(|| sync.status.clone()), events, finished }
     }
@@ -970,14 +978,11 @@ impl Sync<'_> {
         if !failed {
             return false;
         }
-        if self.settings.per_index.is_some() {
-            if let Some(ix) = completion_index(pod) {
-                if self.delayed_deletion_per_index.get(&ix).is_some_and(|p| uid(p) == uid(pod)) {
-                    return false;
-                }
-            }
-        }
-        true
+        // With backoffLimitPerIndex, the last failed pod of a pending index
+        // waits for its replacement (which copies its failure counters).
+        let delayed = self.settings.per_index.is_some()
+            && completion_index(pod).and_then(|ix| self.delayed_deletion_per_index.get(&ix)).is_some_and(|p| uid(p) == uid(pod));
+        !delayed
     }
 
     /// Upstream `enactJobFinished`: the terminal condition once nothing is
@@ -990,7 +995,14 @@ impl Sync<'_> {
             return false;
         }
         let conditions = self.status.conditions.get_or_insert_with(Vec::new);
-        ensure_condition(conditions, &c.type_, &c.status, c.reason.as_deref().unwrap_or_default(), c.message.as_deref().unwrap_or_default(), self.now);
+        ensure_condition(
+            conditions,
+            &c.type_,
+            &c.status,
+            c.reason.as_deref().unwrap_or_default(),
+            c.message.as_deref().unwrap_or_default(),
+            self.now,
+        );
         if c.type_ == CONDITION_COMPLETE {
             self.status.completion_time = c.last_transition_time.clone();
         }
