@@ -185,15 +185,7 @@ fn qualified(group: &str, resource: &str) -> String {
 pub fn forbidden(group: &str, resource: &str, name: &str, why: &str) -> Denial {
     let what = qualified(group, resource);
     let message = if name.is_empty() { format!("{what} is forbidden: {why}") } else { format!("{what} \"{name}\" is forbidden: {why}") };
-    Denial {
-        code: 403,
-        reason: "Forbidden",
-        message,
-        group: group.into(),
-        kind: resource.into(),
-        name: name.into(),
-        causes: Vec::new(),
-    }
+    Denial { code: 403, reason: "Forbidden", message, group: group.into(), kind: resource.into(), name: name.into(), causes: Vec::new() }
 }
 
 /// The name `admission.NewForbidden` gives a request: its name, else the
@@ -240,7 +232,9 @@ pub fn admit(req: &Request<'_>, namespace: impl FnOnce(&str) -> NamespaceState) 
         return Decision::Allow;
     }
     match namespace(req.namespace) {
-        NamespaceState::NotReady => Decision::Deny(forbidden(req.group, req.resource, &request_name(req), "not yet ready to handle request")),
+        NamespaceState::NotReady => {
+            Decision::Deny(forbidden(req.group, req.resource, &request_name(req), "not yet ready to handle request"))
+        }
         NamespaceState::Unknown(e) => Decision::Deny(Denial {
             code: 500,
             reason: "InternalError",
@@ -296,16 +290,7 @@ mod tests {
     }
 
     fn ns_request(op: Operation, name: &str) -> Request<'_> {
-        Request {
-            operation: op,
-            kind_group: "",
-            kind: "Namespace",
-            group: "",
-            resource: "namespaces",
-            name,
-            namespace: "",
-            object: None,
-        }
+        Request { operation: op, kind_group: "", kind: "Namespace", group: "", resource: "namespaces", name, namespace: "", object: None }
     }
 
     fn never(_: &str) -> NamespaceState {
@@ -344,9 +329,10 @@ mod tests {
     #[test]
     fn the_forbidden_names_the_request_then_the_object_then_unknown() {
         let named = json!({"metadata": {"name": "a", "generateName": "g-"}});
-        let d = denial(admit(&Request { group: "apps", resource: "deployments", kind_group: "apps", kind: "Deployment", ..pod_create("n", &named) }, |_| {
-            NamespaceState::Terminating
-        }));
+        let d = denial(admit(
+            &Request { group: "apps", resource: "deployments", kind_group: "apps", kind: "Deployment", ..pod_create("n", &named) },
+            |_| NamespaceState::Terminating,
+        ));
         assert!(d.message.starts_with("deployments.apps \"a\" is forbidden: "), "{}", d.message);
         assert_eq!((d.group.as_str(), d.kind.as_str()), ("apps", "deployments"));
         let nameless = json!({"metadata": {}});
@@ -427,11 +413,13 @@ mod tests {
     #[test]
     fn creates_in_an_active_namespace_are_allowed() {
         let obj = json!({"metadata": {"name": "a"}});
-        assert!(admit(&pod_create("n", &obj), |ns| {
-            assert_eq!(ns, "n");
-            NamespaceState::Active
-        })
-        .is_allowed());
+        assert!(
+            admit(&pod_create("n", &obj), |ns| {
+                assert_eq!(ns, "n");
+                NamespaceState::Active
+            })
+            .is_allowed()
+        );
     }
 
     #[test]

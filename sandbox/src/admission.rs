@@ -93,13 +93,8 @@ pub const KUBE_APISERVER_DEFAULT_ON: &[&str] = &[
 
 /// The plugins the sandbox implements, all on by default as in
 /// kube-apiserver.
-pub const BUILT_IN: &[&str] = &[
-    "NamespaceLifecycle",
-    "Priority",
-    "DefaultTolerationSeconds",
-    "MutatingAdmissionWebhook",
-    "ValidatingAdmissionWebhook",
-];
+pub const BUILT_IN: &[&str] =
+    &["NamespaceLifecycle", "Priority", "DefaultTolerationSeconds", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook"];
 
 /// The enabled built-in plugins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,7 +192,10 @@ mod tests {
     #[test]
     fn defaults_are_every_built_in_plugin() {
         let p = Plugins::default();
-        assert_eq!(p.names(), vec!["NamespaceLifecycle", "Priority", "DefaultTolerationSeconds", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook"]);
+        assert_eq!(
+            p.names(),
+            vec!["NamespaceLifecycle", "Priority", "DefaultTolerationSeconds", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook"]
+        );
         assert_eq!(Plugins::from_flags(&[], &[]).unwrap(), p);
     }
 

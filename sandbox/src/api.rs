@@ -608,10 +608,14 @@ impl Api {
             return Ok(());
         }
         let namespaces = registry::find("", "v1", "namespaces").expect("namespaces");
-        let state = |ns: &str| self.store.get(namespaces, "", ns).map_or(lifecycle::NamespaceState::NotFound, |o| lifecycle::NamespaceState::of(&o));
+        let state = |ns: &str| {
+            self.store.get(namespaces, "", ns).map_or(lifecycle::NamespaceState::NotFound, |o| lifecycle::NamespaceState::of(&o))
+        };
         match lifecycle::admit(req, state) {
             lifecycle::Decision::Allow => Ok(()),
-            lifecycle::Decision::Deny(d) => Err(ApiError::from_status(d.code, d.reason, d.message.clone(), d.to_status().get("details").cloned())),
+            lifecycle::Decision::Deny(d) => {
+                Err(ApiError::from_status(d.code, d.reason, d.message.clone(), d.to_status().get("details").cloned()))
+            }
         }
     }
 

@@ -188,8 +188,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("--watch-history must be at least 1");
             }
             let split = |v: &[String]| v.iter().flat_map(|x| rudder_sandbox::admission::split_flag(x)).collect::<Vec<_>>();
-            let admission = rudder_sandbox::admission::Plugins::from_flags(&split(&enable_admission_plugins), &split(&disable_admission_plugins))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let admission =
+                rudder_sandbox::admission::Plugins::from_flags(&split(&enable_admission_plugins), &split(&disable_admission_plugins))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             let plugins = admission.names().join(",");
             let signal = shutdown_signal();
             let api = rudder_sandbox::Options { admission, ..Default::default() };

@@ -118,9 +118,10 @@ async fn objects_that_outlive_their_estimate_are_a_content_failure() {
     create_ns(&c, "stuck").await;
     let pods: Api<Pod> = Api::namespaced(c.clone(), "stuck");
     // Bound to a node no kubelet serves: its graceful deletion never ends.
-    let p: Pod = serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "nowhere", "terminationGracePeriodSeconds": 1,
+    let p: Pod =
+        serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "nowhere", "terminationGracePeriodSeconds": 1,
         "containers": [{"name": "c", "image": "nginx"}]}}))
-    .unwrap();
+        .unwrap();
     pods.create(&PostParams::default(), &p).await.unwrap();
     Api::<Namespace>::all(c.clone()).delete("stuck", &DeleteParams::default()).await.unwrap();
     let failure = eventually(20, "NamespaceDeletionContentFailure", || async {
@@ -185,7 +186,8 @@ fn assert_terminating_refusal(code: u16, s: &Value, what: &str, ns: &str) {
 async fn creates_in_a_terminating_namespace_are_forbidden_with_the_namespace_terminating_cause() {
     let (_s, c) = start().await;
     terminating(&c, "ending").await;
-    let (code, s) = post(&c, "/api/v1/namespaces/ending/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+    let (code, s) =
+        post(&c, "/api/v1/namespaces/ending/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
     assert_terminating_refusal(code, &s, "configmaps \"x\"", "ending");
     assert_eq!((s["details"]["name"].as_str(), s["details"]["kind"].as_str()), (Some("x"), Some("configmaps")));
     // A generated name is not generated yet: the generateName is named.
@@ -198,12 +200,18 @@ async fn creates_in_a_terminating_namespace_are_forbidden_with_the_namespace_ter
         .await;
     assert_terminating_refusal(code, &s, "deployments.apps \"d\"", "ending");
     // Dry runs are admitted as the real thing.
-    let (code, s) =
-        post(&c, "/api/v1/namespaces/ending/configmaps?dryRun=All", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+    let (code, s) = post(
+        &c,
+        "/api/v1/namespaces/ending/configmaps?dryRun=All",
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+    )
+    .await;
     assert_terminating_refusal(code, &s, "configmaps \"x\"", "ending");
     // Updates are allowed: finalizers can still be removed.
     let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "ending");
-    cms.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"a": "b"}}}))).await.expect("updates are allowed");
+    cms.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"a": "b"}}})))
+        .await
+        .expect("updates are allowed");
 }
 
 #[tokio::test]
@@ -243,14 +251,21 @@ async fn subresource_creates_in_a_terminating_namespace_are_refused() {
 #[tokio::test]
 async fn creates_in_a_missing_namespace_are_not_found() {
     let (_s, c) = start().await;
-    let (code, s) = post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+    let (code, s) =
+        post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
     assert_eq!(code, 404, "{s}");
     assert_eq!(s["reason"], "NotFound");
     assert_eq!(s["message"], "namespaces \"nope\" not found");
     assert_eq!(s["details"], json!({"name": "nope", "kind": "namespaces"}));
     // Server-side apply creating an object takes the same way.
-    let (code, s) = raw(&c, "PATCH", "/api/v1/namespaces/nope/configmaps/x?fieldManager=t", "application/apply-patch+yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").await;
+    let (code, s) = raw(
+        &c,
+        "PATCH",
+        "/api/v1/namespaces/nope/configmaps/x?fieldManager=t",
+        "application/apply-patch+yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    )
+    .await;
     assert_eq!((code, s["message"].as_str()), (404, Some("namespaces \"nope\" not found")), "{s}");
 }
 
@@ -260,7 +275,12 @@ async fn creates_right_after_the_namespace_are_admitted() {
     for i in 0..20 {
         let ns = format!("fresh-{i}");
         create_ns(&c, &ns).await;
-        let (code, s) = post(&c, &format!("/api/v1/namespaces/{ns}/configmaps"), json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+        let (code, s) = post(
+            &c,
+            &format!("/api/v1/namespaces/{ns}/configmaps"),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+        )
+        .await;
         assert_eq!(code, 201, "{s}");
     }
 }
@@ -284,7 +304,8 @@ async fn default_kube_system_and_kube_public_cannot_be_deleted() {
 #[tokio::test]
 async fn without_the_plugin_creates_in_missing_namespaces_succeed() {
     let (_s, c) = start_without_lifecycle().await;
-    let (code, s) = post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+    let (code, s) =
+        post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
     assert_eq!(code, 201, "{s}");
     let (code, s) = raw(&c, "DELETE", "/api/v1/namespaces/kube-public?dryRun=All", "application/json", "").await;
     assert_eq!(code, 200, "{s}");
@@ -390,9 +411,13 @@ async fn apiserver_flags_switch_the_built_in_plugins() {
         "--disable-admission-plugins",
         "NamespaceLifecycle",
     ]);
-    assert_eq!(p.line("admission plugins:").await, "admission plugins: Priority,DefaultTolerationSeconds,MutatingAdmissionWebhook,ValidatingAdmissionWebhook");
+    assert_eq!(
+        p.line("admission plugins:").await,
+        "admission plugins: Priority,DefaultTolerationSeconds,MutatingAdmissionWebhook,ValidatingAdmissionWebhook"
+    );
     let c = client_of(&kc).await;
-    let (code, s) = post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+    let (code, s) =
+        post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
     assert_eq!(code, 201, "NamespaceLifecycle is off: {s}");
     p.stop().await;
 }
@@ -408,7 +433,8 @@ async fn up_turns_the_built_in_off_only_when_it_runs_the_webhooks() {
         "admission   NamespaceLifecycle, Priority, DefaultTolerationSeconds, MutatingAdmissionWebhook, ValidatingAdmissionWebhook"
     );
     let c = client_of(&kc).await;
-    let (code, s) = post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+    let (code, s) =
+        post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
     assert_eq!(code, 404, "{s}");
     p.stop().await;
 
@@ -433,10 +459,14 @@ async fn up_turns_the_built_in_off_only_when_it_runs_the_webhooks() {
         "--dir",
         dir.path().to_str().unwrap(),
     ]);
-    assert_eq!(p.line("admission ").await, "admission   Priority, DefaultTolerationSeconds, MutatingAdmissionWebhook, ValidatingAdmissionWebhook");
+    assert_eq!(
+        p.line("admission ").await,
+        "admission   Priority, DefaultTolerationSeconds, MutatingAdmissionWebhook, ValidatingAdmissionWebhook"
+    );
     assert_eq!(p.line("(LimitRanger").await, "(LimitRanger, ResourceQuota, NamespaceLifecycle served by rudder-admission-webhooks)");
     let c = client_of(&kc).await;
-    let (code, s) = post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
+    let (code, s) =
+        post(&c, "/api/v1/namespaces/nope/configmaps", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})).await;
     assert_eq!(code, 201, "{s}");
     p.stop().await;
 }
