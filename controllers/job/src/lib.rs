@@ -2,6 +2,7 @@
 //! `pkg/controller/job` (Kubernetes v1.36), without I/O. See the README.
 
 pub mod backoff;
+pub mod events;
 pub mod failure_policy;
 pub mod indexes;
 pub mod pods;
