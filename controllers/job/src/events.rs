@@ -56,7 +56,7 @@ pub fn active_deadline_requeue(old: &Job, new: &Job, now: Timestamp) -> Option<D
     if old_ads == Some(ads) {
         return None;
     }
-    let left = SignedDuration::from_secs(ads) - now.duration_since(start);
+    let left = SignedDuration::from_secs(ads).checked_sub(now.duration_since(start)).unwrap_or(SignedDuration::ZERO);
     Some(Duration::try_from(left).unwrap_or(Duration::ZERO))
 }
 

@@ -454,7 +454,7 @@ impl<'a> Sync<'a> {
                     Some(self.failure_condition(REASON_DEADLINE_EXCEEDED, "Job was active longer than specified deadline"));
             } else if let (Some(ads), false) = (self.spec.active_deadline_seconds, self.settings.suspended) {
                 let start = self.status.start_time.as_ref().map_or(now, |t| t.0);
-                let left = SignedDuration::from_secs(ads) - now.duration_since(start);
+                let left = SignedDuration::from_secs(ads).checked_sub(now.duration_since(start)).unwrap_or(SignedDuration::ZERO);
                 self.requeue(Duration::try_from(left).unwrap_or(Duration::ZERO));
             }
         }
