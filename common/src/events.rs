@@ -402,6 +402,14 @@ pub fn classify_failure(err: &kube::Error, series: bool) -> WriteFailure {
     }
 }
 
+/// Whether a rejected write is logged at debug level rather than as an error:
+/// an event that already exists, or one refused because its namespace is
+/// terminating (upstream logs both at V(5): nothing is wrong, the namespace
+/// is going away with everything in it).
+pub fn quiet_rejection(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::Api(s) if s.is_already_exists()) || crate::errors::has_status_cause(err, "NamespaceTerminating")
+}
+
 /// Settings of a [`Recorder`].
 #[derive(Debug, Clone)]
 pub struct RecorderOptions {
@@ -595,7 +603,7 @@ async fn attempt(client: &Client, write: EventWrite, tries: u32, options: &Recor
     let name = write.event().metadata.name.clone().unwrap_or_default();
     match classify_failure(&err, series) {
         WriteFailure::Drop => {
-            if matches!(&err, kube::Error::Api(s) if s.is_already_exists()) {
+            if quiet_rejection(&err) {
                 tracing::debug!(event = %name, error = %err, "server rejected event (will not retry)");
             } else {
                 tracing::error!(event = %name, error = %err, "server rejected event (will not retry)");
@@ -912,6 +920,23 @@ mod tests {
         let serde = kube::Error::SerdeError(serde_json::from_str::<u8>("x").expect_err("not a number"));
         assert_eq!(classify_failure(&serde, false), WriteFailure::Retry);
         assert_eq!(classify_failure(&kube::Error::LinesCodecMaxLineLengthExceeded, false), WriteFailure::Retry);
+    }
+
+    #[test]
+    fn rejections_in_a_terminating_namespace_are_quiet_like_upstream() {
+        let terminating: Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 403, "reason": "Forbidden",
+            "message": "events \"e\" is forbidden: unable to create new content in namespace ns because it is being terminated",
+            "details": {"name": "e", "kind": "events", "causes": [{"reason": "NamespaceTerminating",
+                "message": "namespace ns is being terminated", "field": "metadata.namespace"}]}
+        }))
+        .expect("status");
+        let terminating = kube::Error::Api(Box::new(terminating));
+        assert_eq!(classify_failure(&terminating, false), WriteFailure::Drop);
+        assert!(quiet_rejection(&terminating));
+        assert!(quiet_rejection(&kube::Error::Api(Box::new(Status::failure("m", "AlreadyExists").with_code(409)))));
+        assert!(!quiet_rejection(&kube::Error::Api(Box::new(Status::failure("m", "Forbidden").with_code(403)))));
+        assert!(!quiet_rejection(&kube::Error::Api(Box::new(Status::failure("m", "Invalid").with_code(422)))));
     }
 
     #[test]

@@ -217,7 +217,8 @@ async fn creates_in_a_terminating_namespace_are_forbidden_with_the_namespace_ter
 #[tokio::test]
 async fn events_in_a_terminating_namespace_are_refused_through_both_event_apis() {
     // What client-go's recorder checks (HasStatusCause NamespaceTerminating)
-    // to log "Server rejected event ... (will not retry!)" at V(5) only.
+    // to log "Server rejected event ... (will not retry!)" at V(5) only;
+    // rudder_common::events::quiet_rejection logs it at debug level likewise.
     let (_s, c) = start().await;
     terminating(&c, "ending").await;
     let core = json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1"},
