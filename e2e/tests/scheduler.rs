@@ -138,7 +138,7 @@ async fn taints_keep_pods_away_unless_tolerated() {
     let on_db = json!({"kubernetes.io/hostname": "db-node-0"});
     create(&pods, pod("plain", json!({}), json!({"nodeSelector": on_db}))).await;
     let message = unschedulable(&pods, "plain").await;
-    assert!(message.contains("1 node(s) had taints that the pod didn't tolerate"), "{message}");
+    assert!(message.contains("1 node(s) had untolerated taint(s)"), "{message}");
     let tolerating =
         json!({"nodeSelector": on_db, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}]});
     create(&pods, pod("tolerant", json!({}), tolerating)).await;

@@ -101,8 +101,10 @@ pub struct ResolvedProfile {
     pub scheduler_name: String,
     pub percentage_of_nodes_to_score: u32,
     pub plugins: Vec<PluginSpec>,
-    /// DefaultPreemption (the PostFilter) enabled.
+    /// DefaultPreemption (a PostFilter) enabled.
     pub preemption: bool,
+    /// DynamicResources enabled (its PostFilter runs before preemption's).
+    pub dynamic_resources: bool,
 }
 
 /// The whole configuration, resolved.
@@ -130,11 +132,10 @@ pub const DEFAULT_PLUGINS: [(&str, bool, i64); 10] = [
 
 /// Upstream plugins taking part elsewhere than Filter/Score, which the
 /// configuration may name: the queue sort, gates, preemption, binding.
-const OTHER_PLUGINS: [&str; 4] = ["PrioritySort", "SchedulingGates", "DefaultPreemption", "DefaultBinder"];
+const OTHER_PLUGINS: [&str; 5] = ["PrioritySort", "SchedulingGates", "DynamicResources", "DefaultPreemption", "DefaultBinder"];
 
-/// Upstream plugins Rudder does not implement (volumes, dynamic resources).
-const NOT_IMPLEMENTED: [&str; 6] =
-    ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone", "DynamicResources", "NodeDeclaredFeatures"];
+/// Upstream plugins Rudder does not implement (volumes, node features).
+const NOT_IMPLEMENTED: [&str; 5] = ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone", "NodeDeclaredFeatures"];
 
 fn default_weight(name: &str) -> Option<(bool, i64)> {
     DEFAULT_PLUGINS.iter().find(|(n, _, _)| *n == name).map(|(_, f, w)| (*f, *w))
@@ -200,11 +201,12 @@ pub fn resolve(cfg: Configuration) -> Result<Resolved, String> {
         }
         let percentage = p.percentage_of_nodes_to_score.unwrap_or(pct).clamp(0, 100) as u32;
         match resolve_plugins(&path, &p) {
-            Ok((plugins, preemption)) => profiles.push(ResolvedProfile {
+            Ok((plugins, PostFilters { preemption, dynamic_resources })) => profiles.push(ResolvedProfile {
                 scheduler_name: p.scheduler_name,
                 percentage_of_nodes_to_score: percentage,
                 plugins,
                 preemption,
+                dynamic_resources,
             }),
             Err(mut e) => errs.append(&mut e),
         }
@@ -233,9 +235,15 @@ fn check_known(path: &str, name: &str, errs: &mut Vec<String>) -> bool {
     false
 }
 
+/// Which of the PostFilter plugins (outside [`DEFAULT_PLUGINS`]) a profile runs.
+struct PostFilters {
+    preemption: bool,
+    dynamic_resources: bool,
+}
+
 /// Upstream's merge: the default plugins, then the profile's multiPoint,
 /// then each extension point's enabled/disabled lists.
-fn resolve_plugins(path: &str, p: &ProfileConfig) -> Result<(Vec<PluginSpec>, bool), Vec<String>> {
+fn resolve_plugins(path: &str, p: &ProfileConfig) -> Result<(Vec<PluginSpec>, PostFilters), Vec<String>> {
     let mut errs = Vec::new();
     let mut specs: Vec<PluginSpec> = DEFAULT_PLUGINS
         .iter()
@@ -247,7 +255,7 @@ fn resolve_plugins(path: &str, p: &ProfileConfig) -> Result<(Vec<PluginSpec>, bo
             args: None,
         })
         .collect();
-    let mut preemption = true;
+    let mut post = PostFilters { preemption: true, dynamic_resources: true };
     let all_points = |spec: &mut PluginSpec, on: bool| {
         let (f, w) = default_weight(&spec.name).unwrap_or((false, 0));
         spec.filter = on && f;
@@ -265,11 +273,17 @@ fn resolve_plugins(path: &str, p: &ProfileConfig) -> Result<(Vec<PluginSpec>, bo
         let Some(set) = set else { continue };
         for (j, d) in set.disabled.iter().enumerate() {
             let at = format!("{path}.plugins.{point}.disabled[{j}].name");
-            if !check_known(&at, &d.name, &mut errs) {
+            // Disabling a plugin Rudder lacks asks for what it does anyway.
+            if NOT_IMPLEMENTED.contains(&d.name.as_str()) || !check_known(&at, &d.name, &mut errs) {
                 continue;
             }
-            if (point == "multiPoint" || point == "postFilter") && (d.name == "*" || d.name == "DefaultPreemption") {
-                preemption = false;
+            if point == "multiPoint" || point == "postFilter" {
+                if d.name == "*" || d.name == "DefaultPreemption" {
+                    post.preemption = false;
+                }
+                if d.name == "*" || d.name == "DynamicResources" {
+                    post.dynamic_resources = false;
+                }
             }
             for spec in specs.iter_mut().filter(|s| d.name == "*" || s.name == d.name) {
                 match point {
@@ -291,7 +305,10 @@ fn resolve_plugins(path: &str, p: &ProfileConfig) -> Result<(Vec<PluginSpec>, bo
                 errs.push(format!("{at}.weight: Invalid value: {w}: must be in the range [1, 100]"));
             }
             if e.name == "DefaultPreemption" {
-                preemption = true;
+                post.preemption = true;
+            }
+            if e.name == "DynamicResources" {
+                post.dynamic_resources = true;
             }
             let Some(spec) = specs.iter_mut().find(|s| s.name == e.name) else { continue };
             match point {
@@ -324,7 +341,7 @@ fn resolve_plugins(path: &str, p: &ProfileConfig) -> Result<(Vec<PluginSpec>, bo
         }
     }
     specs.retain(|s| s.filter || s.score);
-    if errs.is_empty() { Ok((specs, preemption)) } else { Err(errs) }
+    if errs.is_empty() { Ok((specs, post)) } else { Err(errs) }
 }
 
 /// The `pluginConfig` args by plugin name, for callers building plugins.
@@ -346,7 +363,7 @@ mod tests {
         assert_eq!(r.profiles.len(), 1);
         let p = &r.profiles[0];
         assert_eq!(p.scheduler_name, "rudder-scheduler");
-        assert!(p.preemption);
+        assert!(p.preemption && p.dynamic_resources);
         assert_eq!(p.percentage_of_nodes_to_score, 0);
         let got = names(p);
         assert_eq!(got[2], ("TaintToleration".to_string(), true, true, 3));
@@ -404,6 +421,32 @@ profiles:
         assert_eq!((r.initial_backoff_seconds, r.max_backoff_seconds), (2, 20));
         let all_off = parse("profiles: [{schedulerName: x, plugins: {score: {disabled: [{name: '*'}]}}}]").unwrap();
         assert!(all_off.profiles[0].plugins.iter().all(|s| !s.score && s.filter));
+    }
+
+    #[test]
+    fn dynamic_resources_is_accepted_and_can_be_disabled() {
+        let r = parse(
+            r#"
+profiles:
+  - schedulerName: no-dra
+    plugins:
+      multiPoint:
+        disabled: [{name: DynamicResources}, {name: VolumeBinding}]
+  - schedulerName: no-post-filters
+    plugins:
+      postFilter:
+        disabled: [{name: '*'}]
+  - schedulerName: named
+    plugins:
+      multiPoint:
+        enabled: [{name: DynamicResources}]
+"#,
+        )
+        .unwrap();
+        let flags: Vec<(bool, bool)> = r.profiles.iter().map(|p| (p.dynamic_resources, p.preemption)).collect();
+        assert_eq!(flags, [(false, true), (false, false), (true, true)]);
+        // Filter and score plugins are untouched by either.
+        assert_eq!(r.profiles[0].plugins, default_resolved().profiles[0].plugins);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod framework;
 pub mod metrics;
 pub mod plugins;
+pub mod post_filter;
 pub mod preemption;
 pub mod queue;
 pub mod registry;

@@ -255,12 +255,13 @@ pub fn preempt(
     }
     match pick_one(candidates) {
         Some(c) => Decision::Preempt(c),
-        None => Decision::NotHelpful { message: not_helpful(statuses), clear_nomination: false },
+        // Upstream answers every "no candidate" with an empty nomination.
+        None => Decision::NotHelpful { message: not_helpful(statuses), clear_nomination: true },
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::default_resolved;
     use crate::registry;
@@ -268,7 +269,7 @@ mod tests {
     use k8s_openapi::api::core::v1::Node;
     use serde_json::{Value, json};
 
-    fn node(name: &str, cpu: &str) -> Arc<Node> {
+    pub(crate) fn node(name: &str, cpu: &str) -> Arc<Node> {
         Arc::new(
             serde_json::from_value(json!({
                 "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
@@ -278,7 +279,7 @@ mod tests {
         )
     }
 
-    fn pod(name: &str, priority: i32, cpu: &str, extra: Value) -> PodInfo {
+    pub(crate) fn pod(name: &str, priority: i32, cpu: &str, extra: Value) -> PodInfo {
         let mut p = json!({
             "metadata": {"name": name, "namespace": "default", "uid": name, "labels": {"app": name}},
             "spec": {"priority": priority, "containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": cpu}}}]}
@@ -291,7 +292,7 @@ mod tests {
         PodInfo::new(Arc::new(serde_json::from_value(p).unwrap()))
     }
 
-    fn snapshot(nodes: Vec<(Arc<Node>, Vec<PodInfo>)>) -> Snapshot {
+    pub(crate) fn snapshot(nodes: Vec<(Arc<Node>, Vec<PodInfo>)>) -> Snapshot {
         let nodes = nodes
             .into_iter()
             .map(|(n, pods)| {
@@ -305,7 +306,7 @@ mod tests {
         Snapshot { nodes, ..Default::default() }
     }
 
-    fn profile() -> Profile {
+    pub(crate) fn profile() -> Profile {
         registry::profile(&default_resolved().profiles[0]).unwrap()
     }
 

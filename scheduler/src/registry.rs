@@ -35,5 +35,6 @@ pub fn profile(p: &ResolvedProfile) -> Result<Profile, String> {
         plugins,
         percentage_of_nodes_to_score: p.percentage_of_nodes_to_score,
         preemption: p.preemption,
+        dynamic_resources: p.dynamic_resources,
     })
 }

@@ -24,7 +24,8 @@ use tracing::{debug, info, warn};
 use crate::cache::Cache;
 use crate::framework::{PodInfo, WorkloadSelector};
 use crate::metrics::Metrics;
-use crate::preemption::{self, Decision, Pdb};
+use crate::post_filter;
+use crate::preemption::Pdb;
 use crate::queue::{Queue, QueuedPod, Where};
 use crate::schedule::{Outcome, Profile, Timings, schedule_pod_timed};
 
@@ -185,33 +186,26 @@ fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mu
             });
         }
         Outcome::Unschedulable(mut fit) => {
-            let mut nomination = Nomination::Keep;
-            if profile.preemption {
+            let pdbs = if profile.preemption { shared.lock().cache.pdbs() } else { Vec::new() };
+            let t = std::time::Instant::now();
+            let post = post_filter::run(profile, &state, &info, &snapshot, &fit, &pdbs, |n| rng.usize(0..n.max(1)));
+            shared.metrics.extension_point("PostFilter", post.status, &profile_name, t.elapsed().as_secs_f64());
+            if post.preemption_ran {
                 shared.metrics.preemption_attempts.inc();
-                let pdbs = shared.lock().cache.pdbs();
-                let t = std::time::Instant::now();
-                let decision = preemption::preempt(profile, &state, &info, &snapshot, &fit, &pdbs, |n| rng.usize(0..n.max(1)));
-                shared.metrics.extension_point("PostFilter", "Success", &profile_name, t.elapsed().as_secs_f64());
-                match decision {
-                    Decision::Preempt(c) => {
-                        shared.metrics.preemption_victims.observe(c.victims.len() as f64);
-                        // Lower-priority pods nominated there lose their nomination (upstream).
-                        for other in snapshot.nominated.get(&c.node).into_iter().flatten() {
-                            if other.priority() < info.priority() && other.uid() != info.uid() {
-                                clear_nomination(shared, other.pod.clone());
-                            }
-                        }
-                        evict(shared, &pod, &c.node, c.victims, &profile_name);
-                        nomination = Nomination::Set(c.node);
-                    }
-                    Decision::NotHelpful { message, clear_nomination } => {
-                        fit.post_filter_msg = Some(format!("preemption: {message}"));
-                        if clear_nomination {
-                            nomination = Nomination::Clear;
-                        }
+            }
+            let mut nomination = if post.clear_nomination { Nomination::Clear } else { Nomination::Keep };
+            if let Some(c) = post.preempt {
+                shared.metrics.preemption_victims.observe(c.victims.len() as f64);
+                // Lower-priority pods nominated there lose their nomination (upstream).
+                for other in snapshot.nominated.get(&c.node).into_iter().flatten() {
+                    if other.priority() < info.priority() && other.uid() != info.uid() {
+                        clear_nomination(shared, other.pod.clone());
                     }
                 }
+                evict(shared, &pod, &c.node, c.victims, &profile_name);
+                nomination = Nomination::Set(c.node);
             }
+            fit.post_filter_msg = post.message;
             let message = fit.message();
             debug!(pod = %key(&pod), %message, "unschedulable");
             shared.lock().queue.failed(&id, true, fit.rejected_by(), Instant::now());

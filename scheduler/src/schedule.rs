@@ -38,6 +38,8 @@ pub struct Profile {
     pub percentage_of_nodes_to_score: u32,
     /// DefaultPreemption enabled.
     pub preemption: bool,
+    /// DynamicResources enabled (its PostFilter part of the message).
+    pub dynamic_resources: bool,
 }
 
 /// Why no node fits: per node, the status that rejected it (upstream
@@ -48,16 +50,17 @@ pub struct FitError {
     /// A PreFilter rejection, for every node.
     pub pre_filter: Option<Status>,
     pub node_statuses: BTreeMap<String, Status>,
-    /// Set by preemption: why it did not help (appended to the message).
+    /// What the PostFilter plugins said (appended to the message as is).
     pub post_filter_msg: Option<String>,
 }
 
 impl FitError {
     /// Upstream's message (`FitError.Error`): `0/5 nodes are available: 2
-    /// Insufficient cpu, 3 node(s) had taints that the pod didn't tolerate.` — the
+    /// Insufficient cpu, 3 node(s) had untolerated taint(s).` — the
     /// reasons counted over nodes and sorted; or, when a PreFilter rejected
-    /// the pod, its reasons once; then what preemption said, each part
-    /// ending with a period.
+    /// the pod, its reasons once, each ending with a period; then what the
+    /// PostFilter plugins said, as they said it (upstream has added no
+    /// period of its own there since v1.30).
     pub fn message(&self) -> String {
         let mut msg = format!("0/{} nodes are available:", self.num_all_nodes);
         if let Some(st) = &self.pre_filter {
@@ -76,7 +79,8 @@ impl FitError {
             }
         }
         if let Some(post) = &self.post_filter_msg {
-            msg.push_str(&format!(" {post}."));
+            // No period of its own: the plugins' messages carry theirs.
+            msg.push_str(&format!(" {post}"));
         }
         msg
     }
@@ -449,6 +453,7 @@ mod tests {
             plugins: plugins.into_iter().map(|plugin| Weighted { plugin, weight: 1, filter: true, score: true }).collect(),
             percentage_of_nodes_to_score: 0,
             preemption: true,
+            dynamic_resources: true,
         }
     }
 
@@ -480,22 +485,22 @@ mod tests {
     fn no_fit_gives_upstreams_message() {
         let prof = profile(vec![
             Box::new(Reject(vec!["n0", "n1"], "Insufficient cpu", Code::Unschedulable)),
-            Box::new(Reject(vec!["n2", "n3", "n4"], "node(s) had taints that the pod didn't tolerate", Code::UnschedulableAndUnresolvable)),
+            Box::new(Reject(vec!["n2", "n3", "n4"], "node(s) had untolerated taint(s)", Code::UnschedulableAndUnresolvable)),
         ]);
         let mut start = 0;
         let (out, _) = schedule_pod(&prof, &pod(), &snapshot(5), &mut start, |_| 0);
         let Outcome::Unschedulable(fit) = out else { panic!("{out:?}") };
-        assert_eq!(fit.message(), "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had taints that the pod didn't tolerate.");
+        assert_eq!(fit.message(), "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s).");
         assert_eq!(fit.rejected_by(), ["Reject"]);
         let pre = FitError {
             num_all_nodes: 5,
             pre_filter: Some(Status::unresolvable("node(s) didn't match pod topology spread constraints (missing required label)")),
             node_statuses: BTreeMap::new(),
-            post_filter_msg: Some("preemption: not eligible due to preemptionPolicy=Never".into()),
+            post_filter_msg: Some("no new claims to deallocate, preemption: not eligible due to preemptionPolicy=Never.".into()),
         };
         assert_eq!(
             pre.message(),
-            "0/5 nodes are available: node(s) didn't match pod topology spread constraints (missing required label). preemption: not eligible due to preemptionPolicy=Never."
+            "0/5 nodes are available: node(s) didn't match pod topology spread constraints (missing required label). no new claims to deallocate, preemption: not eligible due to preemptionPolicy=Never."
         );
         let (out, _) = schedule_pod(&prof, &pod(), &snapshot(0), &mut start, |_| 0);
         assert!(matches!(out, Outcome::Error(ref e) if e == NO_NODES), "{out:?}");

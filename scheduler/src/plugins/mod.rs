@@ -1,5 +1,6 @@
 //! The plugins of upstream's default profile, each in its own module.
 pub mod balanced_allocation;
+pub mod dynamic_resources;
 pub mod image_locality;
 pub mod inter_pod_affinity;
 pub mod node_affinity;

@@ -18,7 +18,7 @@ pub const NAME: &str = "TaintToleration";
 /// The reason when the node has an untolerated `NoSchedule`/`NoExecute`
 /// taint. Since v1.35 upstream no longer names the taint, whose key and
 /// value may be sensitive.
-pub const ERR_REASON_UNTOLERATED: &str = "node(s) had taints that the pod didn't tolerate";
+pub const ERR_REASON_UNTOLERATED: &str = "node(s) had untolerated taint(s)";
 
 const PRE_SCORE_KEY: &str = "PreScoreTaintToleration";
 
