@@ -32,14 +32,35 @@ async fn node_of(pods: &Api<Pod>, name: &str) -> String {
     eventually(60, &format!("{name} to be scheduled"), || async { pods.get(name).await.ok()?.spec?.node_name }).await
 }
 
-/// The PodScheduled=False message, once the scheduler has given up on the pod.
-async fn unschedulable(pods: &Api<Pod>, name: &str) -> String {
-    eventually(60, &format!("{name} to be reported unschedulable"), || async {
-        let p = pods.get(name).await.ok()?;
-        let c = p.status?.conditions?.into_iter().find(|c| c.type_ == "PodScheduled" && c.status == "False")?;
-        (c.reason.as_deref() == Some("Unschedulable")).then(|| c.message.unwrap_or_default())
-    })
-    .await
+/// Waits until the pod's PodScheduled=False condition and one of its
+/// FailedScheduling events both carry exactly `expected`.
+async fn says_unschedulable(world: &World, ns: &str, name: &str, expected: &str) {
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), ns);
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(world.client.clone(), ns);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut last = String::new();
+    loop {
+        let condition = pods.get(name).await.ok().and_then(|p| {
+            p.status?
+                .conditions?
+                .into_iter()
+                .find(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable"))
+        });
+        if let Some(c) = condition {
+            last = c.message.unwrap_or_default();
+        }
+        if last == expected {
+            let list = events.list(&ListParams::default().fields(&format!("regarding.name={name}"))).await.expect("events");
+            if list.items.iter().any(|e| e.reason.as_deref() == Some("FailedScheduling") && e.note.as_deref() == Some(expected)) {
+                return;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name}: wanted PodScheduled=False and a FailedScheduling event saying\n  {expected}\nlast condition message:\n  {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Whether the scheduler has marked the pod PodScheduled=False/Unschedulable.
@@ -101,11 +122,14 @@ async fn required_anti_affinity_puts_one_replica_per_node_and_leaves_the_rest_pe
     nodes.sort();
     nodes.dedup();
     assert_eq!(nodes.len(), 3, "one per node: {nodes:?}");
-    let message = unschedulable(&pods, &pending[0]).await;
-    assert_eq!(
-        message,
-        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.."
-    );
+    // Evicting a replica would help, but none has a lower priority.
+    says_unschedulable(
+        &world,
+        &ns,
+        &pending[0],
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. no new claims to deallocate, preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -115,8 +139,14 @@ async fn a_pod_that_fits_nowhere_is_scheduled_when_a_node_is_added() {
     let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
     let big = json!({"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "12"}}}]});
     create(&pods, pod("big", json!({}), big)).await;
-    let message = unschedulable(&pods, "big").await;
-    assert!(message.starts_with("0/3 nodes are available: 3 Insufficient cpu."), "{message}");
+    // More than any node has at all: preemption cannot help anywhere.
+    says_unschedulable(
+        &world,
+        &ns,
+        "big",
+        "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    )
+    .await;
     let _nodes = world.add_nodes(rudder_sandbox::sim::SimConfig { count: 1, prefix: "big-node".into(), cpu: "16".into(), ..sim_config() });
     assert_eq!(node_of(&pods, "big").await, "big-node-0");
 }
@@ -137,8 +167,13 @@ async fn taints_keep_pods_away_unless_tolerated() {
     // Only the tainted node is allowed by the selector: without toleration, nowhere fits.
     let on_db = json!({"kubernetes.io/hostname": "db-node-0"});
     create(&pods, pod("plain", json!({}), json!({"nodeSelector": on_db}))).await;
-    let message = unschedulable(&pods, "plain").await;
-    assert!(message.contains("1 node(s) had untolerated taint(s)"), "{message}");
+    says_unschedulable(
+        &world,
+        &ns,
+        "plain",
+        "0/4 nodes are available: 1 node(s) had untolerated taint(s), 3 node(s) didn't match Pod's node affinity/selector. no new claims to deallocate, preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+    )
+    .await;
     let tolerating =
         json!({"nodeSelector": on_db, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}]});
     create(&pods, pod("tolerant", json!({}), tolerating)).await;
@@ -154,8 +189,8 @@ async fn node_selector_picks_the_node() {
     let node = node_of(&pods, "picky").await;
     assert_eq!(zone_of(&world, &node).await, "zone-b");
     create(&pods, pod("nowhere", json!({}), json!({"nodeSelector": {"disk": "ssd"}}))).await;
-    let message = unschedulable(&pods, "nowhere").await;
-    assert!(message.starts_with("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."), "{message}");
+    let message = "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. no new claims to deallocate, preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.";
+    says_unschedulable(&world, &ns, "nowhere", message).await;
     // The events kubectl describe shows, from the profile's name.
     let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(world.client.clone(), &ns);
     let seen = |pod: &'static str, reason: &'static str| {
@@ -172,7 +207,7 @@ async fn node_selector_picks_the_node() {
     assert_eq!(scheduled.reporting_controller.as_deref(), Some("rudder-scheduler"));
     assert_eq!(scheduled.type_.as_deref(), Some("Normal"));
     let failed = eventually(30, "a FailedScheduling event", || seen("nowhere", "FailedScheduling")).await;
-    assert_eq!(failed.note.as_deref(), Some(message.as_str()));
+    assert_eq!(failed.note.as_deref(), Some(message));
     assert_eq!(failed.type_.as_deref(), Some("Warning"));
 }
 
@@ -276,8 +311,13 @@ async fn a_high_priority_pod_preempts_a_low_priority_one() {
     let node = node_of(&pods, "low").await;
     // A pod that may not preempt waits, and says why.
     create(&pods, pod("polite", json!({}), spec("polite", json!({})))).await;
-    let message = unschedulable(&pods, "polite").await;
-    assert!(message.ends_with("preemption: not eligible due to preemptionPolicy=Never.."), "{message}");
+    says_unschedulable(
+        &world,
+        &ns,
+        "polite",
+        "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector. no new claims to deallocate, preemption: not eligible due to preemptionPolicy=Never.",
+    )
+    .await;
     assert!(pods.get("low").await.unwrap().metadata.deletion_timestamp.is_none());
     pods.delete("polite", &Default::default()).await.unwrap();
 
@@ -297,4 +337,115 @@ async fn a_high_priority_pod_preempts_a_low_priority_one() {
     .await;
     assert_eq!(node_of(&pods, "high").await, node);
     eventually(60, "the victim to be gone", || async { pods.get_opt("low").await.ok()?.is_none().then_some(()) }).await;
+}
+
+#[tokio::test]
+async fn preemption_tried_on_some_nodes_says_why_for_each() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let taint: k8s_openapi::api::core::v1::Taint = rudder_sandbox::sim::node::parse_taint("dedicated=db:NoSchedule").unwrap();
+    let _nodes =
+        world.add_nodes(rudder_sandbox::sim::SimConfig { count: 1, prefix: "db-node".into(), taints: vec![taint], ..sim_config() });
+    // Each untainted node (8 cpu) nearly full with a pod of the same priority.
+    let filler = json!({"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "7"}}}]});
+    for i in 0..3 {
+        create(&pods, pod(&format!("fill-{i}"), json!({}), filler.clone())).await;
+    }
+    for i in 0..3 {
+        node_of(&pods, &format!("fill-{i}")).await;
+    }
+    let two = json!({"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "2"}}}]});
+    create(&pods, pod("p", json!({}), two)).await;
+    says_unschedulable(
+        &world,
+        &ns,
+        "p",
+        "0/4 nodes are available: 1 node(s) had untolerated taint(s), 3 Insufficient cpu. no new claims to deallocate, preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.",
+    )
+    .await;
+}
+
+/// A node of 2 cpu in a zone of its own, a low-priority pod on it that
+/// takes a minute to stop, and a high-priority pod that preempted it and
+/// holds the node as nominated. Returns the node's name.
+async fn nominated_after_preemption(world: &World, ns: &str) -> (String, rudder_e2e::NodesGuard) {
+    use k8s_openapi::api::scheduling::v1::PriorityClass;
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), ns);
+    let classes: Api<PriorityClass> = Api::all(world.client.clone());
+    for (name, value) in [("low", 10), ("high", 1000)] {
+        let pc = serde_json::from_value(json!({"metadata": {"name": format!("{ns}-{name}")}, "value": value})).unwrap();
+        classes.create(&PostParams::default(), &pc).await.expect("priority class");
+    }
+    let zone = format!("zone-{ns}");
+    let nodes = world.add_nodes(rudder_sandbox::sim::SimConfig {
+        count: 1,
+        prefix: format!("{ns}-n"),
+        cpu: "2".into(),
+        zones: vec![zone.clone()],
+        ..sim_config()
+    });
+    let spec = |class: &str| {
+        json!({
+            "priorityClassName": format!("{ns}-{class}"),
+            "terminationGracePeriodSeconds": 120,
+            "nodeSelector": {"topology.kubernetes.io/zone": zone},
+            "containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "1500m"}}}]
+        })
+    };
+    let mut low = pod("low", json!({}), spec("low"));
+    low.metadata.annotations = Some([("sim.rudder.dev/termination-delay".to_string(), "90s".to_string())].into());
+    create(&pods, low).await;
+    let node = node_of(&pods, "low").await;
+    create(&pods, pod("high", json!({}), spec("high"))).await;
+    eventually(60, "high to be nominated to the victim's node", || async {
+        let p = pods.get("high").await.ok()?;
+        (p.status?.nominated_node_name.as_deref() == Some(node.as_str())).then_some(())
+    })
+    .await;
+    eventually(30, "the victim to be terminating", || async { pods.get("low").await.ok()?.metadata.deletion_timestamp.map(|_| ()) }).await;
+    (node, nodes)
+}
+
+#[tokio::test]
+async fn a_terminating_victim_on_the_nominated_node_holds_preemption_back() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let (node, _nodes) = nominated_after_preemption(&world, &ns).await;
+    // A change to the pod sends it round again while the victim still runs.
+    let poke = json!({"metadata": {"labels": {"poked": "yes"}}});
+    pods.patch("high", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(poke)).await.unwrap();
+    says_unschedulable(
+        &world,
+        &ns,
+        "high",
+        "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector. no new claims to deallocate, preemption: not eligible due to a terminating pod on the nominated node.",
+    )
+    .await;
+    let p = pods.get("high").await.unwrap();
+    assert_eq!(p.status.and_then(|s| s.nominated_node_name).as_deref(), Some(node.as_str()), "the nomination is kept");
+}
+
+#[tokio::test]
+async fn a_nominated_node_preemption_can_no_longer_help_is_cleared() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    let (node, _nodes) = nominated_after_preemption(&world, &ns).await;
+    // The nominated node gets a taint the pod does not tolerate.
+    let taint = json!({"spec": {"taints": [{"key": "maintenance", "effect": "NoSchedule"}]}});
+    Api::<Node>::all(world.client.clone()).patch(&node, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(taint)).await.unwrap();
+    says_unschedulable(
+        &world,
+        &ns,
+        "high",
+        "0/4 nodes are available: 1 node(s) had untolerated taint(s), 3 node(s) didn't match Pod's node affinity/selector. no new claims to deallocate, preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+    )
+    .await;
+    eventually(30, "the nomination to be cleared", || async {
+        let p = pods.get("high").await.ok()?;
+        p.status?.nominated_node_name.is_none_or(|n| n.is_empty()).then_some(())
+    })
+    .await;
 }
