@@ -315,6 +315,17 @@ pub static RESOURCES: &[ResourceType] = &[
         short_names: &["pc"],
         ..rt("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass")
     },
+    // Dynamic resource allocation (GA in v1.36): the objects the scheduler
+    // reads; no resourceclaim controller or DRA driver runs in the sandbox.
+    ResourceType { namespaced: false, generation: true, ..rt("resource.k8s.io", "v1", "DeviceClass", "deviceclasses", "deviceclass") },
+    ResourceType { subresources: &[Sub::Status], ..rt("resource.k8s.io", "v1", "ResourceClaim", "resourceclaims", "resourceclaim") },
+    ResourceType { ..rt("resource.k8s.io", "v1", "ResourceClaimTemplate", "resourceclaimtemplates", "resourceclaimtemplate") },
+    ResourceType {
+        namespaced: false,
+        generation: true,
+        fields: &["spec.nodeName", "spec.driver"],
+        ..rt("resource.k8s.io", "v1", "ResourceSlice", "resourceslices", "resourceslice")
+    },
     ResourceType { ..rt("rbac.authorization.k8s.io", "v1", "Role", "roles", "role") },
     ResourceType { ..rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding") },
     ResourceType { namespaced: false, ..rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole") },

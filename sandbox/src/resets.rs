@@ -74,6 +74,7 @@ pub static RESETS: &[Resets] = &[
     resets("batch", "cronjobs", &[STATUS], &[SPEC]),
     resets("autoscaling", "horizontalpodautoscalers", &[STATUS], &[SPEC]),
     resets("policy", "poddisruptionbudgets", &[STATUS], &[SPEC]),
+    resets("resource.k8s.io", "resourceclaims", &[STATUS], &[SPEC]),
 ];
 
 /// The strategies of `r`, None for resources without a status subresource.

@@ -76,6 +76,14 @@ pub fn validate(group: &str, version: &str, kind: &str, obj: &Value, old: Option
         ("policy", "PodDisruptionBudget") => pdb(obj, &mut e),
         ("scheduling.k8s.io", "PriorityClass") => priority_class(obj, old, &mut e),
         ("coordination.k8s.io", "Lease") => lease(obj, &mut e),
+        ("resource.k8s.io", "ResourceClaim") => {
+            claim_spec(get(obj, "spec"), &spec, &mut e);
+            immutable_spec(obj, old, &mut e);
+        }
+        ("resource.k8s.io", "ResourceClaimTemplate") => {
+            claim_spec(at(obj, "/spec/spec"), &spec.child("spec"), &mut e);
+            immutable_spec(obj, old, &mut e);
+        }
         _ => {}
     }
     e
@@ -1476,6 +1484,68 @@ fn lease(obj: &Value, e: &mut Errs) {
     let spec = get(obj, "spec");
     positive(get(spec, "leaseDurationSeconds"), &FieldPath::root("spec").child("leaseDurationSeconds"), e);
     nonnegative(get(spec, "leaseTransitions"), &FieldPath::root("spec").child("leaseTransitions"), e);
+}
+
+// ---------------------------------------------------------------------------
+// resource.k8s.io/v1: the requests of a claim (what the scheduler reads);
+// selectors, constraints and configs are not checked.
+
+fn claim_spec(spec: &Value, path: &FieldPath, e: &mut Errs) {
+    let requests = path.child("devices").child("requests");
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, r) in items(at(spec, "/devices/requests")).iter().enumerate() {
+        let p = requests.index(i);
+        request_name(r, &p, e);
+        let name = str_of(get(r, "name"));
+        if !name.is_empty() && !seen.insert(name) {
+            e.push(FieldError::duplicate(p.child("name"), name));
+        }
+        let exactly = get(r, "exactly");
+        let first = items(get(r, "firstAvailable"));
+        match (exactly.is_null(), first.is_empty()) {
+            (true, true) => e.push(FieldError::required(&p, "exactly one of `exactly` or `firstAvailable` is required")),
+            (false, false) => e.push(FieldError::invalid(
+                &p,
+                Rendered("null".into()),
+                "exactly one of `exactly` or `firstAvailable` is required, but multiple fields are set",
+            )),
+            (false, true) => device_class_name(exactly, &p.child("exactly"), e),
+            (true, false) => {
+                for (j, s) in first.iter().enumerate() {
+                    let sp = p.child("firstAvailable").index(j);
+                    request_name(s, &sp, e);
+                    device_class_name(s, &sp, e);
+                }
+            }
+        }
+    }
+}
+
+fn request_name(r: &Value, path: &FieldPath, e: &mut Errs) {
+    let name = str_of(get(r, "name"));
+    if name.is_empty() {
+        e.push(FieldError::required(path.child("name"), ""));
+    } else {
+        names_errs(&path.child("name"), name, is_dns1123_label(name), e);
+    }
+}
+
+fn device_class_name(r: &Value, path: &FieldPath, e: &mut Errs) {
+    let class = str_of(get(r, "deviceClassName"));
+    if class.is_empty() {
+        e.push(FieldError::required(path.child("deviceClassName"), ""));
+    } else {
+        names_errs(&path.child("deviceClassName"), class, is_dns1123_subdomain(class), e);
+    }
+}
+
+/// A claim's (or template's) spec never changes. Upstream prints the old Go
+/// struct as the value; the sandbox prints `spec`'s JSON.
+fn immutable_spec(new: &Value, old: Option<&Value>, e: &mut Errs) {
+    let Some(old) = old else { return };
+    if get(new, "spec") != get(old, "spec") {
+        e.push(FieldError::invalid("spec", Rendered(get(new, "spec").to_string()), IMMUTABLE));
+    }
 }
 
 #[cfg(test)]
