@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
-use crate::framework::{NodeInfo, PodInfo, Snapshot, WorkloadSelector};
+use crate::framework::{DraObjects, NodeInfo, PodInfo, Snapshot, WorkloadSelector};
 use crate::preemption::Pdb;
 
 struct PodState {
@@ -27,6 +27,7 @@ pub struct Cache {
     /// Services, ReplicationControllers, ReplicaSets, StatefulSets by (kind, namespace, name).
     workloads: BTreeMap<(String, String, String), WorkloadSelector>,
     pdbs: BTreeMap<String, Pdb>,
+    dra: Arc<DraObjects>,
     generation: u64,
 }
 
@@ -189,6 +190,12 @@ impl Cache {
         self.pdbs.values().cloned().collect()
     }
 
+    /// The ResourceClaims and DeviceClasses, to change (copied on write:
+    /// snapshots taken earlier keep theirs).
+    pub fn dra_mut(&mut self) -> &mut DraObjects {
+        Arc::make_mut(&mut self.dra)
+    }
+
     /// The nodes (that exist) as of now, cheap to take: the node infos are
     /// shared until the cache changes them.
     pub fn snapshot(&self) -> Snapshot {
@@ -197,6 +204,7 @@ impl Cache {
             namespace_labels: self.namespaces.clone(),
             workload_selectors: self.workloads.values().cloned().collect(),
             nominated: Default::default(),
+            dra: self.dra.clone(),
         }
     }
 

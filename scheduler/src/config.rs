@@ -103,7 +103,7 @@ pub struct ResolvedProfile {
     pub plugins: Vec<PluginSpec>,
     /// DefaultPreemption (a PostFilter) enabled.
     pub preemption: bool,
-    /// DynamicResources enabled (its PostFilter runs before preemption's).
+    /// DynamicResources' PostFilter enabled (it runs before preemption's).
     pub dynamic_resources: bool,
 }
 
@@ -117,7 +117,7 @@ pub struct Resolved {
 
 /// The default profile's filter/score plugins in upstream's order, with
 /// the score weights (0: not a score plugin) and whether each filters.
-pub const DEFAULT_PLUGINS: [(&str, bool, i64); 10] = [
+pub const DEFAULT_PLUGINS: [(&str, bool, i64); 11] = [
     ("NodeUnschedulable", true, 0),
     ("NodeName", true, 0),
     ("TaintToleration", true, 3),
@@ -126,13 +126,14 @@ pub const DEFAULT_PLUGINS: [(&str, bool, i64); 10] = [
     ("NodeResourcesFit", true, 1),
     ("PodTopologySpread", true, 2),
     ("InterPodAffinity", true, 2),
+    ("DynamicResources", true, 0),
     ("NodeResourcesBalancedAllocation", false, 1),
     ("ImageLocality", false, 1),
 ];
 
 /// Upstream plugins taking part elsewhere than Filter/Score, which the
 /// configuration may name: the queue sort, gates, preemption, binding.
-const OTHER_PLUGINS: [&str; 5] = ["PrioritySort", "SchedulingGates", "DynamicResources", "DefaultPreemption", "DefaultBinder"];
+const OTHER_PLUGINS: [&str; 4] = ["PrioritySort", "SchedulingGates", "DefaultPreemption", "DefaultBinder"];
 
 /// Upstream plugins Rudder does not implement (volumes, node features).
 const NOT_IMPLEMENTED: [&str; 5] = ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone", "NodeDeclaredFeatures"];
@@ -368,7 +369,8 @@ mod tests {
         let got = names(p);
         assert_eq!(got[2], ("TaintToleration".to_string(), true, true, 3));
         assert_eq!(got[4], ("NodePorts".to_string(), true, false, 1));
-        assert_eq!(got.len(), 10);
+        assert_eq!(got[8], ("DynamicResources".to_string(), true, false, 1));
+        assert_eq!(got.len(), 11);
         assert_eq!((r.initial_backoff_seconds, r.max_backoff_seconds), (1, 10));
     }
 
@@ -445,8 +447,11 @@ profiles:
         .unwrap();
         let flags: Vec<(bool, bool)> = r.profiles.iter().map(|p| (p.dynamic_resources, p.preemption)).collect();
         assert_eq!(flags, [(false, true), (false, false), (true, true)]);
-        // Filter and score plugins are untouched by either.
-        assert_eq!(r.profiles[0].plugins, default_resolved().profiles[0].plugins);
+        // multiPoint takes its filter out too; postFilter only the PostFilter.
+        let defaults = default_resolved().profiles[0].plugins.clone();
+        let without: Vec<PluginSpec> = defaults.iter().filter(|p| p.name != "DynamicResources").cloned().collect();
+        assert_eq!(r.profiles[0].plugins, without);
+        assert_eq!(r.profiles[1].plugins, defaults);
     }
 
     #[test]

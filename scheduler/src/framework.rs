@@ -495,6 +495,17 @@ pub struct Snapshot {
     /// filtering counts those of equal or higher priority as already there
     /// (upstream `RunFilterPluginsWithNominatedPods`).
     pub nominated: HashMap<String, Vec<Arc<PodInfo>>>,
+    /// ResourceClaims and DeviceClasses, for DynamicResources.
+    pub dra: Arc<DraObjects>,
+}
+
+/// The resource.k8s.io objects the DynamicResources plugin reads.
+#[derive(Debug, Clone, Default)]
+pub struct DraObjects {
+    /// ResourceClaims by `namespace/name`.
+    pub claims: HashMap<String, Arc<k8s_openapi::api::resource::v1::ResourceClaim>>,
+    /// The names of the DeviceClasses.
+    pub classes: std::collections::HashSet<String>,
 }
 
 /// The label selector of one Service, ReplicationController, ReplicaSet or

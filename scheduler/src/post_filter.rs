@@ -13,8 +13,7 @@
 //! `", "`: for a pod without claims on the default profile,
 //! `no new claims to deallocate, preemption: 0/3 nodes are available: ...`.
 
-use crate::framework::Code;
-use crate::framework::{CycleState, PodInfo, Snapshot, Status};
+use crate::framework::{Code, CycleState, PodInfo, Snapshot, Status};
 use crate::plugins::dynamic_resources;
 use crate::preemption::{self, Candidate, Decision, Pdb};
 use crate::schedule::{FitError, Profile};
@@ -34,6 +33,11 @@ pub struct PostFilterOutcome {
     pub preemption_ran: bool,
     /// The overall status' label for the extension point's metric.
     pub status: &'static str,
+    /// DynamicResources asks for this claim's deallocation; the message
+    /// assumes the write succeeds (the caller replaces it, and drops the
+    /// preemption, when it fails: upstream's PostFilter returns an Error
+    /// then and preemption does not run).
+    pub deallocate: Option<std::sync::Arc<k8s_openapi::api::resource::v1::ResourceClaim>>,
 }
 
 /// Runs the profile's PostFilter plugins for `pod`, which `fit` says fits
@@ -47,11 +51,18 @@ pub fn run(
     pdbs: &[Pdb],
     rand: impl FnMut(usize) -> usize,
 ) -> PostFilterOutcome {
-    let mut out =
-        PostFilterOutcome { message: None, preempt: None, clear_nomination: false, preemption_ran: false, status: "Unschedulable" };
+    let mut out = PostFilterOutcome {
+        message: None,
+        preempt: None,
+        clear_nomination: false,
+        preemption_ran: false,
+        status: "Unschedulable",
+        deallocate: None,
+    };
     let mut reasons: Vec<String> = Vec::new();
     if profile.dynamic_resources {
-        let st = dynamic_resources::post_filter(pod);
+        let dynamic_resources::PostFilter { status: st, deallocate } = dynamic_resources::post_filter(state, pod, snapshot, fit);
+        out.deallocate = deallocate;
         if let Some(end) = ends_the_run(&st) {
             out.status = end;
             out.message = joined(st.reasons);
@@ -196,6 +207,22 @@ mod tests {
         assert_eq!(msg, "0/1 nodes are available: 1 Insufficient cpu.");
         assert_eq!(post.preempt.map(|c| c.node), Some("a".to_string()));
         assert_eq!(post.status, "Success");
+    }
+
+    #[test]
+    fn a_prefilter_rejection_before_dynamic_resources_ends_in_its_missing_state() {
+        // NodeAffinity's PreFilter rejects (terms naming no node at all)
+        // before DynamicResources' PreFilter runs: its PostFilter finds no
+        // state, the framework's "not found" Error ends the run, and
+        // preemption is not tried (upstream v1.36 does exactly this).
+        let snap = snapshot(vec![(node("a", "2"), vec![])]);
+        let conflict = json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a"]}, {"key": "metadata.name", "operator": "In", "values": ["b"]}]}
+        ]}}}});
+        let (msg, post) = attempt(&profile(), &snap, &pod("p", 10, "1", conflict));
+        assert_eq!(msg, "0/1 nodes are available: pod affinity terms conflict. not found");
+        assert!(!post.preemption_ran);
+        assert_eq!(post.status, "Error");
     }
 
     #[test]

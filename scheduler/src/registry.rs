@@ -16,6 +16,7 @@ pub fn plugin(name: &str, args: Option<&serde_json::Value>) -> Result<Box<dyn Pl
         node_resources_fit::NAME => node_resources_fit::new(args),
         pod_topology_spread::NAME => pod_topology_spread::new(args),
         inter_pod_affinity::NAME => inter_pod_affinity::new(args),
+        dynamic_resources::NAME => dynamic_resources::new(args),
         balanced_allocation::NAME => balanced_allocation::new(args),
         image_locality::NAME => image_locality::new(args),
         other => Err(format!("plugin {other:?} does not exist")),

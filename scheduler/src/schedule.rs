@@ -182,21 +182,30 @@ pub fn run_filters_with_nominated(profile: &Profile, state: &CycleState, pod: &P
     run_filters(profile, state, pod, node)
 }
 
-/// PreFilter over all plugins: Err with the first rejection.
+/// PreFilter over all plugins, as upstream's `RunPreFilterPlugins`: an
+/// UnschedulableAndUnresolvable or Error rejection ends the run (later
+/// plugins' PreFilter never runs); after an Unschedulable one the others
+/// still run (preemption may need their state), and the last such
+/// rejection is the result.
 pub fn run_pre_filters(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Result<(), Status> {
+    let mut rejected = None;
     for w in profile.plugins.iter().filter(|w| w.filters()) {
         let p = &w.plugin;
         let mut st = p.pre_filter(state, pod, snapshot);
         match st.code {
             Code::Success => {}
             Code::Skip => state.skip_filter.push(p.name()),
+            Code::Unschedulable => {
+                st.plugin = p.name();
+                rejected = Some(st);
+            }
             _ => {
                 st.plugin = p.name();
                 return Err(st);
             }
         }
     }
-    Ok(())
+    rejected.map_or(Ok(()), Err)
 }
 
 /// How long each extension point took in one cycle, with its status
