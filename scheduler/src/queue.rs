@@ -158,7 +158,10 @@ impl Queue {
             self.add(pod, now);
             return;
         };
-        let spec_changed = p.pod.spec != pod.spec || p.pod.metadata.labels != pod.metadata.labels;
+        // The claims recorded for its templates (upstream's
+        // UpdatePodGeneratedResourceClaim event) count as a change too.
+        let claims = |p: &Pod| p.status.as_ref().and_then(|s| s.resource_claim_statuses.clone());
+        let spec_changed = p.pod.spec != pod.spec || p.pod.metadata.labels != pod.metadata.labels || claims(&p.pod) != claims(&pod);
         p.pod = pod;
         match p.place {
             Where::Gated if !gated(&p.pod) => self.push_active(&id, now),

@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
+use k8s_openapi::api::resource::v1::{DeviceClass, ResourceClaim, ResourceClaimConsumerReference};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use rudder_common::events::{EventType, Recorder, object_reference};
@@ -19,11 +20,12 @@ use rudder_common::selector::Selector;
 use serde_json::json;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::cache::Cache;
 use crate::framework::{PodInfo, WorkloadSelector};
 use crate::metrics::Metrics;
+use crate::plugins::dynamic_resources;
 use crate::post_filter;
 use crate::preemption::Pdb;
 use crate::queue::{Queue, QueuedPod, Where};
@@ -69,7 +71,7 @@ fn finished(pod: &Pod) -> bool {
 }
 
 /// How many watches must list once before the scheduler reports synced.
-const WATCHES: usize = 8;
+const WATCHES: usize = 10;
 
 /// Plugins whose rejections a change of pods on nodes may lift.
 const POD_SENSITIVE: [&str; 2] = ["InterPodAffinity", "PodTopologySpread"];
@@ -95,6 +97,8 @@ pub async fn run(ctx: Context, profiles: Vec<Profile>, backoff: (Duration, Durat
         tokio::spawn(watch_nodes(shared.clone(), mark_synced())),
         tokio::spawn(watch_namespaces(shared.clone(), mark_synced())),
         tokio::spawn(watch_pdbs(shared.clone(), mark_synced())),
+        tokio::spawn(watch_claims(shared.clone(), mark_synced())),
+        tokio::spawn(watch_device_classes(shared.clone(), mark_synced())),
         tokio::spawn(watch_workloads::<Service>(shared.clone(), mark_synced(), |s| {
             s.spec.as_ref().and_then(|sp| sp.selector.as_ref()).filter(|m| !m.is_empty()).map(Selector::from_set)
         })),
@@ -137,7 +141,7 @@ async fn schedule_loop(shared: Arc<Shared>) -> anyhow::Result<()> {
             (next, due)
         };
         match next {
-            Some(qp) => schedule_one(&shared, qp, &mut start, &mut rng),
+            Some(qp) => schedule_one(&shared, qp, &mut start, &mut rng).await,
             None => {
                 let sleep = due.map_or(Duration::from_secs(1), |d| d.saturating_duration_since(Instant::now())).min(Duration::from_secs(1));
                 tokio::select! {
@@ -149,7 +153,7 @@ async fn schedule_loop(shared: Arc<Shared>) -> anyhow::Result<()> {
     }
 }
 
-fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mut fastrand::Rng) {
+async fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mut fastrand::Rng) {
     let pod = qp.pod.clone();
     let id = uid(&pod);
     let profile_name = pod.spec.as_ref().and_then(|s| s.scheduler_name.clone()).unwrap_or_else(|| "default-scheduler".into());
@@ -166,6 +170,15 @@ fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mu
         }
         snapshot
     };
+    // PreEnqueue: a pod whose ResourceClaims are not there yet waits for
+    // them, without an attempt, event or condition (upstream).
+    if profile.plugins.iter().any(|w| w.filter && w.plugin.name() == dynamic_resources::NAME)
+        && let Err(why) = dynamic_resources::pre_enqueue(&pod, &snapshot)
+    {
+        debug!(pod = %key(&pod), %why, "waiting for its resource claims");
+        shared.lock().queue.failed(&id, true, vec![dynamic_resources::NAME], Instant::now());
+        return;
+    }
     let info = PodInfo::new(pod.clone());
     let mut timings = Timings::new();
     let (outcome, state) = schedule_pod_timed(profile, &info, &snapshot, start, |n| rng.usize(0..n.max(1)), &mut timings);
@@ -180,15 +193,28 @@ fn schedule_one(shared: &Arc<Shared>, qp: QueuedPod, start: &mut usize, rng: &mu
                 s.cache.assume(Arc::new(info), &node);
                 s.queue.done(&id);
             }
+            let claims = dynamic_resources::to_reserve(&state, &pod);
             let shared = shared.clone();
             tokio::spawn(async move {
-                bind(&shared, qp, &node, &profile_name, began).await;
+                bind(&shared, qp, &node, &profile_name, began, claims).await;
             });
         }
         Outcome::Unschedulable(mut fit) => {
             let pdbs = if profile.preemption { shared.lock().cache.pdbs() } else { Vec::new() };
             let t = std::time::Instant::now();
-            let post = post_filter::run(profile, &state, &info, &snapshot, &fit, &pdbs, |n| rng.usize(0..n.max(1)));
+            let mut post = post_filter::run(profile, &state, &info, &snapshot, &fit, &pdbs, |n| rng.usize(0..n.max(1)));
+            if let Some(claim) = post.deallocate.take()
+                && let Err(e) = deallocate(shared, &claim).await
+            {
+                // Upstream's PostFilter returns the error; preemption does not run.
+                post.message = Some(chain(&e));
+                post.preempt = None;
+                post.clear_nomination = false;
+                post.status = "Error";
+            }
+            if post.status == "Error" {
+                error!(pod = %key(&pod), message = post.message.as_deref().unwrap_or_default(), "PostFilter failed");
+            }
             shared.metrics.extension_point("PostFilter", post.status, &profile_name, t.elapsed().as_secs_f64());
             if post.preemption_ran {
                 shared.metrics.preemption_attempts.inc();
@@ -226,9 +252,21 @@ fn key(pod: &Pod) -> String {
 }
 
 /// Writes the binding; on failure forgets the assumption and requeues.
-async fn bind(shared: &Arc<Shared>, qp: QueuedPod, node: &str, profile: &str, began: std::time::Instant) {
+async fn bind(shared: &Arc<Shared>, qp: QueuedPod, node: &str, profile: &str, began: std::time::Instant, claims: Vec<Arc<ResourceClaim>>) {
     let pod = qp.pod.clone();
     let (ns, name) = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+    // PreBind: DynamicResources reserves the pod's allocated claims for it.
+    for claim in claims {
+        if let Err(e) = reserve(shared, &claim, &pod).await {
+            shared.lock().cache.forget(&uid(&pod));
+            shared.lock().queue.add_backoff(pod.clone(), qp.attempts, Instant::now());
+            shared.metrics.attempt("error", profile, began.elapsed().as_secs_f64());
+            let message = format!("running PreBind plugin {:?}: {}", dynamic_resources::NAME, chain(&e));
+            warn!(pod = %key(&pod), %node, %message, "reserving a resource claim failed");
+            report_failure(shared, pod, "SchedulerError", message, profile, Nomination::Keep);
+            return;
+        }
+    }
     let binding = json!({
         "apiVersion": "v1",
         "kind": "Binding",
@@ -613,6 +651,109 @@ async fn watch_pdbs(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'stat
         move |present| {
             s3.lock().cache.retain_pdbs(|k| present.contains(k));
             synced();
+        },
+        id,
+    )
+    .await;
+}
+
+/// DynamicResources' PostFilter write: the claim loses its allocation and
+/// reservations (upstream clears allocation, reservedFor and devices with
+/// one status update, no retry).
+async fn deallocate(shared: &Shared, claim: &ResourceClaim) -> Result<(), kube::Error> {
+    let mut c = claim.clone();
+    if let Some(st) = c.status.as_mut() {
+        st.allocation = None;
+        st.reserved_for = None;
+        st.devices = None;
+    }
+    let api: Api<ResourceClaim> = Api::namespaced(shared.client.clone(), c.metadata.namespace.as_deref().unwrap_or_default());
+    let name = c.metadata.name.clone().unwrap_or_default();
+    api.replace_status(&name, &PostParams::default(), &c).await?;
+    info!(claim = %format!("{}/{name}", c.metadata.namespace.as_deref().unwrap_or_default()), "deallocated resource claim");
+    Ok(())
+}
+
+/// DynamicResources' PreBind write: the pod joins the claim's
+/// `status.reservedFor`, retried on conflicts with the latest claim as
+/// upstream does.
+async fn reserve(shared: &Shared, claim: &ResourceClaim, pod: &Pod) -> Result<(), kube::Error> {
+    let api: Api<ResourceClaim> = Api::namespaced(shared.client.clone(), claim.metadata.namespace.as_deref().unwrap_or_default());
+    let name = claim.metadata.name.clone().unwrap_or_default();
+    let me = ResourceClaimConsumerReference {
+        api_group: None,
+        resource: "pods".into(),
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        uid: pod.metadata.uid.clone().unwrap_or_default(),
+    };
+    let mut c = claim.clone();
+    for attempt in 0.. {
+        let status = c.status.get_or_insert_with(Default::default);
+        let reserved = status.reserved_for.get_or_insert_with(Vec::new);
+        if reserved.iter().any(|r| r.resource == "pods" && r.uid == me.uid) {
+            return Ok(());
+        }
+        reserved.push(me.clone());
+        match api.replace_status(&name, &PostParams::default(), &c).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < 5 => c = api.get(&name).await?,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Moves the pods DynamicResources held back: a claim or class appeared
+/// or changed.
+fn dra_changed(shared: &Shared) {
+    shared.lock().queue.move_all(Instant::now(), |p| p.rejected_by.contains(&dynamic_resources::NAME));
+    shared.wake.notify_one();
+}
+
+/// ResourceClaims, for DynamicResources.
+async fn watch_claims(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'static) {
+    let api: Api<ResourceClaim> = Api::all(shared.client.clone());
+    let (s1, s2, s3) = (shared.clone(), shared.clone(), shared.clone());
+    let id = |c: &ResourceClaim| {
+        format!("{}/{}", c.metadata.namespace.as_deref().unwrap_or_default(), c.metadata.name.as_deref().unwrap_or_default())
+    };
+    follow(
+        api,
+        move |c| {
+            s1.lock().cache.dra_mut().claims.insert(id(&c), c);
+            dra_changed(&s1);
+        },
+        move |c| {
+            s2.lock().cache.dra_mut().claims.remove(&id(&c));
+        },
+        move |present| {
+            s3.lock().cache.dra_mut().claims.retain(|k, _| present.contains(k));
+            synced();
+            dra_changed(&s3);
+        },
+        id,
+    )
+    .await;
+}
+
+/// DeviceClasses, for DynamicResources.
+async fn watch_device_classes(shared: Arc<Shared>, mut synced: impl FnMut() + Send + 'static) {
+    let api: Api<DeviceClass> = Api::all(shared.client.clone());
+    let (s1, s2, s3) = (shared.clone(), shared.clone(), shared.clone());
+    let id = |c: &DeviceClass| c.metadata.name.clone().unwrap_or_default();
+    follow(
+        api,
+        move |c| {
+            s1.lock().cache.dra_mut().classes.insert(id(&c));
+            dra_changed(&s1);
+        },
+        move |c| {
+            s2.lock().cache.dra_mut().classes.remove(&id(&c));
+        },
+        move |present| {
+            s3.lock().cache.dra_mut().classes.retain(|k| present.contains(k));
+            synced();
+            dra_changed(&s3);
         },
         id,
     )

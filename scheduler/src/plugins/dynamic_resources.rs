@@ -356,10 +356,14 @@ mod tests {
         let templated = pod(json!([{"name": "gpu", "resourceClaimTemplateName": "t"}]), json!([]));
         assert_eq!(pre_enqueue(&templated.pod, &snap).unwrap_err(), "pod \"ns/p\": ResourceClaim not created yet");
         // A template's claim must be the pod's own.
-        let recorded = pod(json!([{"name": "gpu", "resourceClaimTemplateName": "t"}]), json!([{"name": "gpu", "resourceClaimName": "mine"}]));
+        let recorded =
+            pod(json!([{"name": "gpu", "resourceClaimTemplateName": "t"}]), json!([{"name": "gpu", "resourceClaimName": "mine"}]));
         assert_eq!(pre_enqueue(&recorded.pod, &snap).unwrap_err(), "ResourceClaim mine was not created for pod ns/p (pod is not owner)");
-        let owned = claim("mine", json!({"metadata": {"name": "mine", "namespace": "ns",
-            "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": "pod-uid", "controller": true}]}}));
+        let owned = claim(
+            "mine",
+            json!({"metadata": {"name": "mine", "namespace": "ns",
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": "pod-uid", "controller": true}]}}),
+        );
         assert!(pre_enqueue(&recorded.pod, &snapshot(vec![owned], &[])).is_ok());
         // No claim needed after all (the controller recorded none).
         let none = pod(json!([{"name": "gpu", "resourceClaimTemplateName": "t"}]), json!([{"name": "gpu"}]));
@@ -374,11 +378,17 @@ mod tests {
         let p = pod(json!([{"name": "gpu", "resourceClaimName": "c"}]), json!([]));
         let mut state = CycleState::default();
         let st = DynamicResources.pre_filter(&mut state, &p, &snapshot(vec![claim("c", json!({}))], &[]));
-        assert_eq!((st.code, st.reasons.clone()), (Code::UnschedulableAndUnresolvable, vec!["request gpu: device class gpu.example.com does not exist".into()]));
+        assert_eq!(
+            (st.code, st.reasons.clone()),
+            (Code::UnschedulableAndUnresolvable, vec!["request gpu: device class gpu.example.com does not exist".into()])
+        );
         let fit = FitError { num_all_nodes: 2, pre_filter: Some(st), node_statuses: Default::default(), post_filter_msg: None };
         let snap = snapshot(vec![claim("c", json!({}))], &["gpu.example.com"]);
         assert_eq!(post_filter(&state, &p, &snap, &fit).status.reasons, [NO_CLAIMS_TO_DEALLOCATE]);
-        let first = claim("c", json!({"spec": {"devices": {"requests": [{"name": "acc", "firstAvailable": [{"name": "big", "deviceClassName": "big.example.com"}]}]}}}));
+        let first = claim(
+            "c",
+            json!({"spec": {"devices": {"requests": [{"name": "acc", "firstAvailable": [{"name": "big", "deviceClassName": "big.example.com"}]}]}}}),
+        );
         let st = DynamicResources.pre_filter(&mut CycleState::default(), &p, &snapshot(vec![first], &[]));
         assert_eq!(st.reasons, ["request acc/big: device class big.example.com does not exist"]);
         // With the class there, Rudder cannot allocate: every node says so.
@@ -396,8 +406,11 @@ mod tests {
     }
 
     fn allocated(reserved: Value) -> Arc<ResourceClaim> {
-        claim("c", json!({"status": {"reservedFor": reserved, "allocation": {"devices": {"results": []},
-            "nodeSelector": {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}))
+        claim(
+            "c",
+            json!({"status": {"reservedFor": reserved, "allocation": {"devices": {"results": []},
+            "nodeSelector": {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}),
+        )
     }
 
     #[test]
@@ -429,7 +442,8 @@ mod tests {
 
     #[test]
     fn a_claim_reserved_to_its_limit_for_others_is_in_use() {
-        let full: Vec<Value> = (0..RESERVED_FOR_MAX).map(|i| json!({"resource": "pods", "name": format!("q{i}"), "uid": format!("u{i}")})).collect();
+        let full: Vec<Value> =
+            (0..RESERVED_FOR_MAX).map(|i| json!({"resource": "pods", "name": format!("q{i}"), "uid": format!("u{i}")})).collect();
         let p = pod(json!([{"name": "gpu", "resourceClaimName": "c"}]), json!([]));
         let st = DynamicResources.pre_filter(&mut CycleState::default(), &p, &snapshot(vec![allocated(json!(full))], &[]));
         assert_eq!((st.code, st.reasons), (Code::UnschedulableAndUnresolvable, vec![IN_USE.to_string()]));
