@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod controller;
 pub mod controller_ref;
 pub mod errors;
 pub mod events;

@@ -11,26 +11,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, PostParams, Preconditions};
-use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, reflector, watcher};
 use rudder_common::cache::{Indexer, by_controller, orphans_by_namespace};
+use rudder_common::controller::Shell;
 use rudder_common::controller_ref::{ControllerRefManager, controller_of, owners_to_sync};
 use rudder_common::errors::{SyncError, has_status_cause, is_status, message};
 use rudder_common::events::{EventType, Recorder, object_reference};
 use rudder_common::flags::{self, CommonArgs, HasCommon};
-use rudder_common::runtime::{self, Context, chain};
+use rudder_common::runtime::{self, Context};
 use rudder_common::selector::Selector;
-use rudder_common::workqueue::{WorkqueueMetrics, key_of};
+use rudder_common::workqueue::key_of;
 use rudder_deployment::rollout::{self, ExistingNewReplicaSet, RecreatePlan, ScaleAction, StuckRequeue, SyncPath};
 use rudder_deployment::util as du;
-use tokio::time::Instant;
-use tracing::{debug, warn};
 
 #[derive(Debug, Parser)]
 #[command(name = "rudder-deployment-controller", version, about = "Rolls Deployments out through their ReplicaSets")]
@@ -57,15 +55,6 @@ struct State {
     replicasets: Indexer<ReplicaSet>,
     pods: Indexer<Pod>,
     recorder: Recorder,
-    queue: WorkqueueMetrics,
-    health: Arc<rudder_common::http::Health>,
-}
-
-async fn reconcile(d: Arc<Deployment>, s: Arc<State>) -> Result<Action, SyncError> {
-    if !s.health.is_synced() {
-        return Ok(Action::requeue(Duration::from_millis(200)));
-    }
-    s.queue.reconcile(&key_of(d.as_ref()), sync(&d, &s)).await
 }
 
 /// One sync: the Deployment (a copy, replaced by what each write returns)
@@ -79,7 +68,8 @@ struct Sync<'a> {
 }
 
 /// Upstream `syncDeployment`; returns when to look again, if ever.
-async fn sync(d: &Deployment, s: &State) -> Result<Action, SyncError> {
+async fn sync(d: Arc<Deployment>, s: Arc<State>) -> Result<Action, SyncError> {
+    let (d, s) = (d.as_ref(), s.as_ref());
     let ns = d.namespace().unwrap_or_default();
     let mut x = Sync {
         s,
@@ -378,11 +368,6 @@ impl Sync<'_> {
     }
 }
 
-fn error_policy(d: Arc<Deployment>, e: &SyncError, s: Arc<State>) -> Action {
-    warn!(deployment = %key_of(d.as_ref()), error = %e, "sync failed");
-    Action::requeue(s.queue.failed(&key_of(d.as_ref()), Instant::now()))
-}
-
 /// The Deployment controlling a ReplicaSet.
 fn owner_deployment(rs: &ReplicaSet) -> Option<ObjectRef<Deployment>> {
     let c = controller_of(&rs.metadata)?;
@@ -392,8 +377,8 @@ fn owner_deployment(rs: &ReplicaSet) -> Option<ObjectRef<Deployment>> {
 
 async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let queue = ctx.workqueues.queue("deployment");
-    let (d_reader, d_writer) = reflector::store::<Deployment>();
+    let shell = Shell::new(&ctx, "deployment", 3);
+    let (d_reader, d_stream) = shell.primary::<Deployment>(|_| {});
     let replicasets = Indexer::new(vec![(BY_CONTROLLER, by_controller), (ORPHANS, orphans_by_namespace)]);
     let pods = Indexer::new(vec![(BY_CONTROLLER, by_controller)]);
     let state = Arc::new(State {
@@ -401,32 +386,10 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         replicasets: replicasets.clone(),
         pods: pods.clone(),
         recorder: Recorder::new(client.clone(), "deployment-controller", ctx.identity.clone()),
-        queue: queue.clone(),
-        health: ctx.health.clone(),
     });
 
-    let gate = rudder_common::http::SyncGate::new(ctx.health.clone(), 3);
-    let mut d_synced = gate.part();
-    let rs_synced = gate.part();
-    let pod_synced = gate.part();
-
-    // managedFields are dropped as objects arrive, as kube-controller-manager's informers do.
-    let triggers = queue.clone();
-    let d_stream = reflector(
-        d_writer,
-        watcher(Api::<Deployment>::all(client.clone()), watcher::Config::default()).modify(|d| d.metadata.managed_fields = None),
-    )
-    .default_backoff()
-    .inspect_ok(move |e| {
-        if matches!(e, watcher::Event::InitDone) {
-            d_synced();
-        }
-    })
-    .touched_objects()
-    .inspect_ok(move |d| triggers.add(&key_of(d), Instant::now()));
-
-    let rs_stream = replicasets.watch(Api::all(client.clone()), rs_synced).touched_objects();
-    let pod_stream = pods.watch(Api::all(client.clone()), pod_synced).touched_objects();
+    let rs_stream = replicasets.watch(Api::all(client.clone()), shell.synced_part()).touched_objects();
+    let pod_stream = pods.watch(Api::all(client.clone()), shell.synced_part()).touched_objects();
 
     // A ReplicaSet maps to its controlling Deployment, or (an orphan) to
     // every Deployment of its namespace whose selector matches it.
@@ -449,17 +412,15 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         if recreate { vec![d] } else { vec![] }
     };
 
-    Controller::for_stream(d_stream, d_reader)
-        .with_config(ControllerConfig::default().concurrency(args.concurrent_deployment_syncs))
-        .watches_stream(rs_stream, rs_mapper)
-        .watches_stream(pod_stream, pod_mapper)
-        .graceful_shutdown_on(ctx.stop.clone().wait())
-        .run(reconcile, error_policy, state)
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                debug!(error = %chain(&e), "controller");
-            }
-        })
+    shell
+        .run(
+            d_reader,
+            d_stream,
+            args.concurrent_deployment_syncs,
+            state,
+            |c| c.watches_stream(rs_stream, rs_mapper).watches_stream(pod_stream, pod_mapper),
+            sync,
+        )
         .await;
     Ok(())
 }

@@ -8,35 +8,34 @@
 use std::collections::HashSet;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, PostParams, Preconditions};
-use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
-use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use rudder_common::cache::{Indexer, by_controller, by_namespace, orphans_by_namespace};
+use rudder_common::controller::Shell;
 use rudder_common::controller_ref::{ControllerRefManager, controller_of, owners_to_sync};
 use rudder_common::errors::{SyncError, has_status_cause, is_status, message};
 use rudder_common::events::{EventType, Recorder, object_reference};
 use rudder_common::expectations::UidTrackingControllerExpectations;
 use rudder_common::flags::{self, CommonArgs, HasCommon};
 use rudder_common::pods::{is_pod_active, is_pod_terminating, pods_to_delete};
-use rudder_common::runtime::{self, Context, chain};
+use rudder_common::runtime::{self, Context};
 use rudder_common::selector::Selector;
-use rudder_common::workqueue::{WorkqueueMetrics, key_of};
+use rudder_common::workqueue::key_of;
 use rudder_replicaset::{
     ManageError, Scale, calculate_status, deletion_age_ratios, next_availability_check, pod_from_template, scale, slow_start_batches,
     status_changed,
 };
-use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::warn;
 
 #[derive(Debug, Parser)]
 #[command(name = "rudder-replicaset-controller", version, about = "Keeps the pods of every ReplicaSet at spec.replicas")]
@@ -66,13 +65,9 @@ struct State {
     /// `replicaset_controller_sorting_deletion_age_ratio`.
     age_ratio: Histogram,
     /// Upstream's UID-tracking expectations: deletions by pod key.
-    expectations: UidTrackingControllerExpectations,
+    expectations: Arc<UidTrackingControllerExpectations>,
     recorder: Recorder,
-    queue: WorkqueueMetrics,
     burst: usize,
-    /// Both caches listed once (upstream waits for the informers to sync
-    /// before any sync; kube-runtime's controller only waits for its own).
-    health: Arc<rudder_common::http::Health>,
 }
 
 fn rs_key(ns: &str, name: &str) -> String {
@@ -85,15 +80,9 @@ fn owner_rs(pod: &Pod) -> Option<(String, String)> {
     (c.kind == "ReplicaSet" && c.api_version.starts_with("apps/")).then(|| (pod.namespace().unwrap_or_default(), c.name.clone()))
 }
 
-async fn reconcile(rs: Arc<ReplicaSet>, s: Arc<State>) -> Result<Action, SyncError> {
-    if !s.health.is_synced() {
-        return Ok(Action::requeue(Duration::from_millis(200)));
-    }
-    s.queue.reconcile(&key_of(rs.as_ref()), sync(&rs, &s)).await
-}
-
 /// Upstream `syncReplicaSet`.
-async fn sync(rs: &Arc<ReplicaSet>, s: &State) -> Result<Action, SyncError> {
+async fn sync(rs: Arc<ReplicaSet>, s: Arc<State>) -> Result<Action, SyncError> {
+    let (rs, s) = (&rs, s.as_ref());
     let ns = rs.namespace().unwrap_or_default();
     let name = rs.name_any();
     let key = rs_key(&ns, &name);
@@ -290,11 +279,6 @@ fn related_pods(rs: &ReplicaSet, s: &State) -> Vec<Arc<Pod>> {
     out
 }
 
-fn error_policy(rs: Arc<ReplicaSet>, e: &SyncError, s: Arc<State>) -> Action {
-    warn!(replicaset = %key_of(rs.as_ref()), error = %e, "sync failed");
-    Action::requeue(s.queue.failed(&key_of(rs.as_ref()), Instant::now()))
-}
-
 /// Feeds the expectations from the pod watch, as upstream's pod handlers:
 /// the first sight of a pod is its creation, unless it is already being
 /// deleted; a deletionTimestamp or the disappearance is its deletion (the
@@ -328,10 +312,16 @@ const ORPHANS: &str = "orphans";
 
 async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let queue = ctx.workqueues.queue("replicaset");
-    let (rs_reader, rs_writer) = reflector::store::<ReplicaSet>();
+    let shell = Shell::new(&ctx, "replicaset", 2);
     let pods = Indexer::new(vec![(BY_NAMESPACE, by_namespace), (BY_CONTROLLER, by_controller), (ORPHANS, orphans_by_namespace)]);
-    let expectations = UidTrackingControllerExpectations::new();
+    let expectations = Arc::new(UidTrackingControllerExpectations::new());
+    let deleted = expectations.clone();
+    let (rs_reader, rs_stream) = shell.primary::<ReplicaSet>(move |e| {
+        // A ReplicaSet made again under the same name starts clean.
+        if let watcher::Event::Delete(rs) = e {
+            deleted.delete_expectations(&key_of(rs));
+        }
+    });
     let state = Arc::new(State {
         client: client.clone(),
         pods: pods.clone(),
@@ -339,35 +329,13 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
         age_ratio: metrics.age_ratio.clone(),
         expectations,
         recorder: Recorder::new(client.clone(), "replicaset-controller", ctx.identity.clone()),
-        queue: queue.clone(),
         burst: args.burst_replicas,
-        health: ctx.health.clone(),
     });
-
-    let gate = rudder_common::http::SyncGate::new(ctx.health.clone(), 2);
-    let mut rs_synced = gate.part();
-    let pod_synced = gate.part();
-
-    let triggers = queue.clone();
-    let rs_expectations = state.clone();
-    let rs_stream = reflector(
-        rs_writer,
-        watcher(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default()).modify(|rs| rs.metadata.managed_fields = None),
-    )
-    .default_backoff()
-    .inspect_ok(move |e| match e {
-        watcher::Event::InitDone => rs_synced(),
-        // A ReplicaSet made again under the same name starts clean.
-        watcher::Event::Delete(rs) => rs_expectations.expectations.delete_expectations(&key_of(rs)),
-        _ => {}
-    })
-    .touched_objects()
-    .inspect_ok(move |rs| triggers.add(&key_of(rs), Instant::now()));
 
     let mut o = Observed::default();
     let st = state.clone();
     let pod_stream = pods
-        .watch(Api::all(client.clone()), pod_synced)
+        .watch(Api::all(client.clone()), shell.synced_part())
         .inspect_ok(move |e| match e {
             watcher::Event::InitDone | watcher::Event::Init => {}
             watcher::Event::Apply(p) | watcher::Event::InitApply(p) => {
@@ -395,18 +363,7 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
     // ReplicaSet in its namespace whose selector matches it.
     let rs_store = rs_reader.clone();
     let mapper = move |pod: Pod| owners_to_sync(&pod.metadata, &rs_store.state(), |rs: &ReplicaSet| rs.spec.as_ref().map(|s| &s.selector));
-
-    Controller::for_stream(rs_stream, rs_reader)
-        .with_config(ControllerConfig::default().concurrency(args.concurrent_replicaset_syncs))
-        .watches_stream(pod_stream, mapper)
-        .graceful_shutdown_on(ctx.stop.clone().wait())
-        .run(reconcile, error_policy, state)
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                debug!(error = %chain(&e), "controller");
-            }
-        })
-        .await;
+    shell.run(rs_reader, rs_stream, args.concurrent_replicaset_syncs, state, |c| c.watches_stream(pod_stream, mapper), sync).await;
     Ok(())
 }
 
