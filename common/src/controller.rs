@@ -164,3 +164,57 @@ where
     warn!(controller = r.name, key = %key, error = %e, "sync failed");
     Action::requeue(r.queue.failed(&key, Instant::now()))
 }
+
+/// The sizes of the batches creating `count` objects: `initial`, then
+/// doubling (upstream `slowStartBatch`, `SlowStartInitialBatchSize` 1), so
+/// that a create failing for every pod (quota, admission) fails once, not
+/// `count` times.
+pub fn slow_start_batches(count: usize, initial: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut remaining = count;
+    let mut size = initial.max(1).min(remaining);
+    while size > 0 {
+        out.push(size);
+        remaining -= size;
+        size = (2 * size).min(remaining);
+    }
+    out
+}
+
+/// Creates `objects` in slow-start batches, a batch at a time, stopping
+/// after the first batch in which a create failed (a refusal because the
+/// namespace is terminating is no failure: nothing could be created
+/// there). Returns each attempted create's result, in order; the objects
+/// past the returned ones were not attempted.
+pub async fn create_in_slow_start_batches<K>(api: &Api<K>, objects: &[K]) -> Vec<Result<K, kube::Error>>
+where
+    K: Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let pp = kube::api::PostParams::default();
+    let mut out = Vec::with_capacity(objects.len());
+    let mut next = 0;
+    for batch in slow_start_batches(objects.len(), 1) {
+        let results = futures::future::join_all(objects[next..next + batch].iter().map(|o| api.create(&pp, o))).await;
+        next += batch;
+        let failed = results.iter().any(|r| r.as_ref().is_err_and(|e| !crate::errors::has_status_cause(e, "NamespaceTerminating")));
+        out.extend(results);
+        if failed {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_start_doubles_up_to_the_count() {
+        assert_eq!(slow_start_batches(10, 1), [1, 2, 4, 3]);
+        assert_eq!(slow_start_batches(1, 1), [1]);
+        assert_eq!(slow_start_batches(0, 1), Vec::<usize>::new());
+        assert_eq!(slow_start_batches(7, 1), [1, 2, 4]);
+        assert_eq!(slow_start_batches(500, 1).iter().sum::<usize>(), 500);
+    }
+}

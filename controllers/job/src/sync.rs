@@ -52,7 +52,7 @@
 //!   expectations and is reported. `SuccessfulDelete` / `FailedDelete`
 //!   events ([`successful_delete_event`], [`failed_delete_event`]).
 //! * [`PodActions::Create`]: expect that many creations, then create the
-//!   pods in slow-start batches (1, 2, 4, ...; `rudder_replicaset::slow_start_batches`
+//!   pods in slow-start batches (1, 2, 4, ...; `rudder_common::controller::create_in_slow_start_batches`
 //!   has the arithmetic), stopping after the first batch with a failure;
 //!   each failed or skipped creation lowers the expectations.
 //!   `SuccessfulCreate` / `FailedCreate` events. A creation refused because

@@ -14,14 +14,14 @@ use futures::TryStreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, PostParams, Preconditions};
+use kube::api::{Api, DeleteParams, Preconditions};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, watcher};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use rudder_common::cache::{Indexer, by_controller, by_namespace, orphans_by_namespace};
-use rudder_common::controller::Shell;
+use rudder_common::controller::{Shell, create_in_slow_start_batches};
 use rudder_common::controller_ref::{ControllerRefManager, controller_of, owners_to_sync};
 use rudder_common::errors::{SyncError, has_status_cause, is_status, message};
 use rudder_common::events::{EventType, Recorder, object_reference};
@@ -32,8 +32,7 @@ use rudder_common::runtime::{self, Context};
 use rudder_common::selector::Selector;
 use rudder_common::workqueue::key_of;
 use rudder_replicaset::{
-    ManageError, Scale, calculate_status, deletion_age_ratios, next_availability_check, pod_from_template, scale, slow_start_batches,
-    status_changed,
+    ManageError, Scale, calculate_status, deletion_age_ratios, next_availability_check, pod_from_template, scale, status_changed,
 };
 use tracing::warn;
 
@@ -152,40 +151,34 @@ async fn manage(rs: &ReplicaSet, s: &State, key: &str, pods_api: &Api<Pod>, clai
             s.expectations.expect_creations(key, n as i64);
             let mut created = 0;
             let mut failure = None;
-            let pp = PostParams::default();
-            for batch in slow_start_batches(n, 1) {
-                let results = futures::future::join_all((0..batch).map(|_| pods_api.create(&pp, &template))).await;
-                for r in results {
-                    match r {
-                        // Every create would fail in a namespace being deleted: nothing to report.
-                        Err(e) if has_status_cause(&e, "NamespaceTerminating") => {}
-                        Ok(pod) => {
-                            created += 1;
-                            s.recorder.publish(
-                                &regarding,
-                                None,
-                                EventType::Normal,
-                                "SuccessfulCreate",
-                                "Create",
-                                &format!("Created pod: {}", pod.name_any()),
-                            );
-                        }
-                        Err(e) => {
-                            let msg = message(&e);
-                            s.recorder.publish(
-                                &regarding,
-                                None,
-                                EventType::Warning,
-                                "FailedCreate",
-                                "Create",
-                                &format!("Error creating: {msg}"),
-                            );
-                            failure.get_or_insert(msg);
-                        }
+            let templates = vec![template; n];
+            for r in create_in_slow_start_batches(pods_api, &templates).await {
+                match r {
+                    // Every create would fail in a namespace being deleted: nothing to report.
+                    Err(e) if has_status_cause(&e, "NamespaceTerminating") => {}
+                    Ok(pod) => {
+                        created += 1;
+                        s.recorder.publish(
+                            &regarding,
+                            None,
+                            EventType::Normal,
+                            "SuccessfulCreate",
+                            "Create",
+                            &format!("Created pod: {}", pod.name_any()),
+                        );
                     }
-                }
-                if failure.is_some() {
-                    break;
+                    Err(e) => {
+                        let msg = message(&e);
+                        s.recorder.publish(
+                            &regarding,
+                            None,
+                            EventType::Warning,
+                            "FailedCreate",
+                            "Create",
+                            &format!("Error creating: {msg}"),
+                        );
+                        failure.get_or_insert(msg);
+                    }
                 }
             }
             // Creations that failed or were skipped will never be observed.
