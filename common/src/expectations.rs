@@ -327,6 +327,45 @@ impl UidTrackingControllerExpectations {
     }
 }
 
+/// Per owner, the dependents (by uid) whose finalizer removal was issued
+/// and not yet observed through the watch (upstream's Job-specific
+/// `uidTrackingExpectations` in `pkg/controller/job/tracking_utils.go`).
+/// The Job controller skips such pods: they were counted already.
+/// Thread-safe.
+#[derive(Debug, Default)]
+pub struct FinalizerExpectations {
+    by_owner: Mutex<HashMap<String, HashSet<String>>>,
+}
+
+impl FinalizerExpectations {
+    /// Before patching: these uids will lose their finalizer.
+    pub fn expect_removals<'a>(&self, key: &str, uids: impl IntoIterator<Item = &'a str>) {
+        lock(&self.by_owner).entry(key.to_string()).or_default().extend(uids.into_iter().map(str::to_string));
+    }
+
+    /// A dependent without the finalizer (or gone for good) was observed,
+    /// or its patch failed.
+    pub fn removal_observed(&self, key: &str, uid: &str) {
+        let mut all = lock(&self.by_owner);
+        if let Some(set) = all.get_mut(key) {
+            set.remove(uid);
+            if set.is_empty() {
+                all.remove(key);
+            }
+        }
+    }
+
+    /// The uids still expected for the owner.
+    pub fn expected(&self, key: &str) -> std::collections::BTreeSet<String> {
+        lock(&self.by_owner).get(key).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// The owner is gone.
+    pub fn delete(&self, key: &str) {
+        lock(&self.by_owner).remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,5 +547,16 @@ mod tests {
         }
         assert_eq!(e.get_expectations("k").map(|x| x.add), Some(0));
         assert!(e.satisfied_expectations("k"));
+    }
+
+    #[test]
+    fn finalizer_expectations_follow_each_uid() {
+        let e = FinalizerExpectations::default();
+        e.expect_removals("ns/j", ["a", "b"]);
+        e.removal_observed("ns/j", "a");
+        e.removal_observed("ns/other", "b");
+        assert_eq!(e.expected("ns/j"), std::collections::BTreeSet::from(["b".to_string()]));
+        e.delete("ns/j");
+        assert!(e.expected("ns/j").is_empty());
     }
 }

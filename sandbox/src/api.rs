@@ -1132,29 +1132,7 @@ impl Api {
     fn delete_unadmitted(&self, r: &'static ResourceType, ns: &str, name: &str, opts: &DeleteOptions, dry: bool) -> ApiResult<(Obj, bool)> {
         for _ in 0..MAX_RETRIES {
             let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
-            if let Some(uid) = &opts.uid
-                && uid != meta::uid(&old)
-            {
-                return Err(ApiError::conflict(
-                    r.group,
-                    r.plural,
-                    name,
-                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(&old)),
-                ));
-            }
-            if let Some(rv) = &opts.resource_version
-                && *rv != store::rv_of(&old).to_string()
-            {
-                return Err(ApiError::conflict(
-                    r.group,
-                    r.plural,
-                    name,
-                    &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                        store::rv_of(&old)
-                    ),
-                ));
-            }
+            check_preconditions(r, name, &old, opts)?;
             let mut new = (*old).clone();
             let mut finalizers = meta::finalizers(&new);
             let policy = match r.propagation {
@@ -1410,7 +1388,7 @@ impl Api {
         let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending");
         // Pods that are not running, or already deleting, are deleted without a budget check.
         if meta::is_deleting(&pod) || matches!(phase, "Succeeded" | "Failed" | "Pending") {
-            self.delete_unadmitted(t.resource, &ns, &name, &opts, opts.dry_run)?;
+            self.disrupt_and_delete(t.resource, &ns, &name, opts)?;
             return Ok(Reply::Json { code: 201, body: success_status(None), warnings });
         }
         let pdbs_r = registry::find("policy", "v1", "poddisruptionbudgets").expect("pdbs");
@@ -1462,8 +1440,38 @@ impl Api {
                 })?;
             }
         }
-        self.delete_unadmitted(t.resource, &ns, &name, &opts, opts.dry_run)?;
+        self.disrupt_and_delete(t.resource, &ns, &name, opts)?;
         Ok(Reply::Json { code: 201, body: success_status(None), warnings })
+    }
+
+    /// Upstream's `addConditionAndDeletePod`: but in a dry run, the evicted
+    /// pod first gets the `DisruptionTarget` condition (reason
+    /// `EvictionByEvictionAPI`) in its status, checked against the
+    /// eviction's preconditions; then it is deleted, a resourceVersion
+    /// precondition moved to the version that write made.
+    fn disrupt_and_delete(&self, r: &'static ResourceType, ns: &str, name: &str, mut opts: DeleteOptions) -> ApiResult<()> {
+        if !opts.dry_run {
+            let mut written = None;
+            for _ in 0..MAX_RETRIES {
+                let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
+                check_preconditions(r, name, &old, &opts)?;
+                let mut new = (*old).clone();
+                set_condition(&mut new, "DisruptionTarget", "True", Some("EvictionByEvictionAPI"), Some("Eviction API: evicting"));
+                match self.store.replace(r, store::rv_of(&old), new) {
+                    Ok(o) => {
+                        written = Some(o);
+                        break;
+                    }
+                    Err(WriteError::Conflict) => continue,
+                    Err(e) => return Err(e.into_api(r, name)),
+                }
+            }
+            let written = written.ok_or_else(|| ApiError::conflict(r.group, r.plural, name, "the object kept changing"))?;
+            if opts.resource_version.is_some() {
+                opts.resource_version = Some(store::rv_of(&written).to_string());
+            }
+        }
+        self.delete_unadmitted(r, ns, name, &opts, opts.dry_run).map(|_| ())
     }
 }
 
@@ -1977,6 +1985,31 @@ fn to_scale(r: &ResourceType, obj: &Value) -> ApiResult<Value> {
         "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
         "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
     }))
+}
+
+/// A delete's preconditions (uid, resourceVersion) against the stored object.
+fn check_preconditions(r: &ResourceType, name: &str, old: &Value, opts: &DeleteOptions) -> ApiResult<()> {
+    if let Some(uid) = &opts.uid
+        && uid != meta::uid(old)
+    {
+        return Err(ApiError::conflict(
+            r.group,
+            r.plural,
+            name,
+            &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(old)),
+        ));
+    }
+    if let Some(rv) = &opts.resource_version
+        && *rv != store::rv_of(old).to_string()
+    {
+        return Err(ApiError::conflict(
+            r.group,
+            r.plural,
+            name,
+            &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", store::rv_of(old)),
+        ));
+    }
+    Ok(())
 }
 
 /// Sets a status condition, keeping lastTransitionTime when the status is unchanged.

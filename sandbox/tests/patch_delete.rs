@@ -363,3 +363,43 @@ async fn eviction_honours_pod_disruption_budgets() {
     assert!(p.metadata.deletion_timestamp.is_some(), "the evicted pod is deleting");
     let _ = Eviction::default();
 }
+
+/// As kube-apiserver since v1.26: an eviction marks the pod with the
+/// `DisruptionTarget` condition before deleting it (what a Job's pod
+/// failure policy matches), but for a dry run; a failed precondition
+/// leaves the pod untouched.
+#[tokio::test]
+async fn eviction_marks_the_pod_as_a_disruption_target() {
+    let (s, _) = start().await;
+    let c = util::no_retry(&s);
+    let pods: Api<Pod> = Api::default_namespaced(c.clone());
+    pods.create(&PostParams::default(), &pod("p", json!({"spec": {"nodeName": "n1"}}))).await.unwrap();
+    pods.patch_status("p", &PatchParams::default(), &Patch::Merge(json!({"status": {"phase": "Running"}}))).await.unwrap();
+    let disruption = |p: &Pod| p.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "DisruptionTarget").cloned();
+
+    let dry = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "p"}});
+    let (code, body) = raw(&c, "POST", "/api/v1/namespaces/default/pods/p/eviction?dryRun=All", "application/json", &dry.to_string()).await;
+    assert_eq!(code, 201, "{body}");
+    let p = pods.get("p").await.unwrap();
+    assert!(disruption(&p).is_none() && p.metadata.deletion_timestamp.is_none(), "a dry run changes nothing: {p:?}");
+
+    let wrong_uid = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "p"},
+                           "deleteOptions": {"preconditions": {"uid": "not-the-uid"}}});
+    let (code, body) = raw(&c, "POST", "/api/v1/namespaces/default/pods/p/eviction", "application/json", &wrong_uid.to_string()).await;
+    assert_eq!(code, 409, "{body}");
+    assert!(disruption(&pods.get("p").await.unwrap()).is_none());
+
+    let rv = pods.get("p").await.unwrap().metadata.resource_version;
+    let with_rv = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "p"},
+                         "deleteOptions": {"preconditions": {"resourceVersion": rv}}});
+    let (code, body) = raw(&c, "POST", "/api/v1/namespaces/default/pods/p/eviction", "application/json", &with_rv.to_string()).await;
+    assert_eq!(code, 201, "the precondition holds for the pod before the condition is written: {body}");
+    let p = pods.get("p").await.unwrap();
+    assert!(p.metadata.deletion_timestamp.is_some(), "the evicted pod is deleting");
+    let cond = disruption(&p).expect("a DisruptionTarget condition");
+    assert_eq!(
+        (cond.status.as_str(), cond.reason.as_deref(), cond.message.as_deref()),
+        ("True", Some("EvictionByEvictionAPI"), Some("Eviction API: evicting"))
+    );
+    assert!(cond.last_transition_time.is_some());
+}

@@ -1,50 +1,11 @@
-//! Pure helpers for the binary's event handlers (upstream `updateJob`,
-//! `updatePod`/`deletePod` and `uidTrackingExpectations` in
-//! `pkg/controller/job/job_controller.go` and `tracking_utils.go`).
-//!
-//! `FinalizerExpectations` belongs next to `rudder_common::expectations`
-//! (it is upstream's Job-specific `uidTrackingExpectations`); it lives
-//! here until it moves.
+//! Pure helpers for the binary's event handlers (upstream `updateJob` in
+//! `pkg/controller/job/job_controller.go`). Upstream's
+//! `uidTrackingExpectations` is `rudder_common::expectations::FinalizerExpectations`.
 
-use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::batch::v1::Job;
-
-/// Upstream `uidTrackingExpectations`: per Job key, the uids of pods whose
-/// tracking finalizer removal was issued and not yet observed. Such pods
-/// are skipped by the next syncs (they were counted already). Not
-/// thread-safe: wrap it in a mutex.
-#[derive(Debug, Default, Clone)]
-pub struct FinalizerExpectations {
-    by_job: HashMap<String, BTreeSet<String>>,
-}
-
-impl FinalizerExpectations {
-    /// Before patching: these uids will lose their finalizer.
-    pub fn expect_removals<'a>(&mut self, job_key: &str, uids: impl IntoIterator<Item = &'a str>) {
-        self.by_job.entry(job_key.to_string()).or_default().extend(uids.into_iter().map(str::to_string));
-    }
-
-    /// A pod without the finalizer (or deleted for good) was observed, or
-    /// its patch failed.
-    pub fn removal_observed(&mut self, job_key: &str, uid: &str) {
-        if let Some(set) = self.by_job.get_mut(job_key) {
-            set.remove(uid);
-        }
-    }
-
-    /// The uids still expected for the Job (the sync's `expected_finalizer_removals`).
-    pub fn expected(&self, job_key: &str) -> BTreeSet<String> {
-        self.by_job.get(job_key).cloned().unwrap_or_default()
-    }
-
-    /// The Job is gone.
-    pub fn delete(&mut self, job_key: &str) {
-        self.by_job.remove(job_key);
-    }
-}
 
 /// Upstream `updateJob`'s extra requeue: when `activeDeadlineSeconds` was
 /// set or changed on a started Job, sync it again when the new deadline
@@ -75,17 +36,6 @@ mod tests {
         serde_json::from_value(json!({"metadata": {"generation": generation}, "spec": {"template": {}, "activeDeadlineSeconds": ads},
             "status": {"startTime": start}}))
         .unwrap()
-    }
-
-    #[test]
-    fn finalizer_expectations() {
-        let mut e = FinalizerExpectations::default();
-        e.expect_removals("ns/j", ["a", "b"]);
-        e.removal_observed("ns/j", "a");
-        e.removal_observed("ns/other", "b");
-        assert_eq!(e.expected("ns/j"), BTreeSet::from(["b".to_string()]));
-        e.delete("ns/j");
-        assert!(e.expected("ns/j").is_empty());
     }
 
     #[test]

@@ -23,13 +23,12 @@ use rudder_common::controller::{Shell, create_in_slow_start_batches};
 use rudder_common::controller_ref::{ControllerRefManager, controller_of, owners_to_sync};
 use rudder_common::errors::{SyncError, has_status_cause, is_status, message};
 use rudder_common::events::{EventType, Recorder, object_reference};
-use rudder_common::expectations::ControllerExpectations;
+use rudder_common::expectations::{ControllerExpectations, FinalizerExpectations};
 use rudder_common::flags::{self, CommonArgs, HasCommon};
 use rudder_common::runtime::{self, Context, chain};
 use rudder_common::selector::Selector;
 use rudder_common::workqueue::key_of;
 use rudder_job::backoff::BackoffRecord;
-use rudder_job::events::FinalizerExpectations;
 use rudder_job::pods::{
     JOB_TRACKING_FINALIZER, has_tracking_finalizer, mark_adopted, orphan_finalizer_to_remove, remove_tracking_finalizer_patch,
 };
@@ -63,7 +62,7 @@ struct State {
     /// Pod creations and deletions issued and not yet seen (upstream `expectations`).
     expectations: ControllerExpectations,
     /// Tracking finalizer removals issued and not yet seen (upstream `finalizerExpectations`).
-    finalizers: Mutex<FinalizerExpectations>,
+    finalizers: FinalizerExpectations,
     /// Per Job, the failures since the last success (upstream `podBackoffStore`).
     backoff: Mutex<HashMap<String, BackoffRecord>>,
     recorder: Recorder,
@@ -92,7 +91,7 @@ async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
     let key = job_key(&ns, &job.name_any());
     // Read before listing the pods, as upstream.
     let expectations_satisfied = s.expectations.satisfied_expectations(&key);
-    let expected_removals = s.finalizers.lock().expect("finalizers").expected(&key);
+    let expected_removals = s.finalizers.expected(&key);
     let pods = claim_pods(&job, &s).await?;
     let record = s.backoff.lock().expect("backoff").get(&key).cloned();
     let input = SyncInput {
@@ -134,7 +133,7 @@ async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
     }
     // PHASE 2: their tracking finalizers removed.
     let to_remove: Vec<&Pod> = tracking.finalizers_to_remove().to_vec();
-    s.finalizers.lock().expect("finalizers").expect_removals(&key, to_remove.iter().map(|p| p.metadata.uid.as_deref().unwrap_or_default()));
+    s.finalizers.expect_removals(&key, to_remove.iter().map(|p| p.metadata.uid.as_deref().unwrap_or_default()));
     let mut removed = BTreeSet::new();
     let mut removal_failed = false;
     let results = futures::future::join_all(to_remove.iter().map(|p| remove_finalizer(&pods_api, p))).await;
@@ -145,7 +144,7 @@ async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
                 removed.insert(uid);
             }
             Err(e) => {
-                s.finalizers.lock().expect("finalizers").removal_observed(&key, &uid);
+                s.finalizers.removal_observed(&key, &uid);
                 removal_failed = true;
                 failure.get_or_insert(format!("removing the tracking finalizer from pod {}: {}", p.name_any(), message(&e)));
             }
@@ -334,7 +333,7 @@ impl Observed {
             s.expectations.creation_observed(&key);
         }
         if !has_tracking_finalizer(p) {
-            s.finalizers.lock().expect("finalizers").removal_observed(&key, &uid);
+            s.finalizers.removal_observed(&key, &uid);
         }
     }
 
@@ -346,7 +345,7 @@ impl Observed {
             if !was_deleting {
                 s.expectations.deletion_observed(&key);
             }
-            s.finalizers.lock().expect("finalizers").removal_observed(&key, &uid);
+            s.finalizers.removal_observed(&key, &uid);
         }
     }
 }
@@ -385,7 +384,7 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         {
             let key = key_of(j);
             s.expectations.delete_expectations(&key);
-            s.finalizers.lock().expect("finalizers").delete(&key);
+            s.finalizers.delete(&key);
             s.backoff.lock().expect("backoff").remove(&key);
         }
     });
@@ -394,7 +393,7 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         pods: pods.clone(),
         jobs: jobs.clone(),
         expectations: ControllerExpectations::new(),
-        finalizers: Mutex::new(FinalizerExpectations::default()),
+        finalizers: FinalizerExpectations::default(),
         backoff: Mutex::new(HashMap::new()),
         recorder: Recorder::new(client.clone(), "job-controller", ctx.identity.clone()),
     });

@@ -16,6 +16,15 @@
 //! | `sim.rudder.dev/termination-delay` | containers stop this long after the pod is deleted; past the grace period they are killed (exit 137) | `0s` |
 //! | `sim.rudder.dev/cpu`, `sim.rudder.dev/memory` | usage reported by the metrics API (see the sandbox README) | |
 //!
+//! The pod of an Indexed Job (annotation `batch.kubernetes.io/job-completion-index: N`)
+//! reads `<annotation>.index-N` before `<annotation>` (e.g.
+//! `sim.rudder.dev/exit-code.index-1: "3"`), as a real container would branch on
+//! `$JOB_COMPLETION_INDEX`.
+//!
+//! Conditions the kubelet does not own (`DisruptionTarget`, readiness gates,
+//! anything a client added) are kept as they are, as the kubelet's status
+//! manager keeps them.
+//!
 //! # Images that cannot be pulled
 //!
 //! An image whose registry host is under `.invalid` (RFC 2606: a name that
@@ -38,6 +47,11 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub const PREFIX: &str = "sim.rudder.dev/";
+/// The completion index of an Indexed Job's pod.
+const COMPLETION_INDEX_ANNOTATION: &str = "batch.kubernetes.io/job-completion-index";
+/// The pod conditions the kubelet writes; it keeps every other one (e.g.
+/// `DisruptionTarget` from an eviction, readiness gates) as it finds it.
+const KUBELET_CONDITIONS: [&str; 4] = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"];
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// What the annotations ask for.
@@ -57,10 +71,13 @@ pub struct Scenario {
 pub fn scenario(pod: &Pod) -> (Scenario, Vec<String>) {
     let empty = BTreeMap::new();
     let ann = pod.metadata.annotations.as_ref().unwrap_or(&empty);
+    // A Job's indexed pod reads `<annotation>.index-<N>` first.
+    let index = ann.get(COMPLETION_INDEX_ANNOTATION);
+    let get = |key: &str| index.and_then(|i| ann.get(&format!("{PREFIX}{key}.index-{i}"))).or_else(|| ann.get(&format!("{PREFIX}{key}")));
     let policy = restart_policy(pod);
     let mut bad = Vec::new();
     let mut duration = |key: &str, default: Option<Duration>| -> Option<Duration> {
-        match ann.get(&format!("{PREFIX}{key}")) {
+        match get(key) {
             None => default,
             Some(v) if v == "never" && key == "exit-after" => None,
             Some(v) => match rudder_common::flags::parse_duration(v) {
@@ -78,14 +95,14 @@ pub fn scenario(pod: &Pod) -> (Scenario, Vec<String>) {
     let restart_backoff = duration("restart-backoff", Some(Duration::from_secs(10))).unwrap_or_default();
     let ready_flap = duration("ready-flap", None).filter(|d| !d.is_zero());
     let termination_delay = duration("termination-delay", Some(Duration::ZERO)).unwrap_or_default();
-    let exit_code = match ann.get(&format!("{PREFIX}exit-code")) {
+    let exit_code = match get("exit-code") {
         None => 0,
         Some(v) => v.parse().unwrap_or_else(|_| {
             bad.push(format!("{PREFIX}exit-code: {v:?} is not an integer"));
             0
         }),
     };
-    let never_ready = ann.get(&format!("{PREFIX}never-ready")).is_some_and(|v| v == "true");
+    let never_ready = get("never-ready").is_some_and(|v| v == "true");
     (Scenario { ready_after, never_ready, exit_after, exit_code, restart_backoff, ready_flap, termination_delay }, bad)
 }
 
@@ -407,7 +424,8 @@ pub fn step(pod: &Pod, sc: &Scenario, at: &Placement, now: Timestamp) -> Outcome
         (Some("ContainersNotReady"), Some(format!("containers with unready status: [{}]", unready.join(" "))))
     };
     let all_ready = unready.is_empty() && !terminal(Some(phase));
-    let mut conditions: Vec<PodCondition> = old_conditions.iter().filter(|c| c.type_ == "PodScheduled").cloned().collect();
+    let mut conditions: Vec<PodCondition> =
+        old_conditions.iter().filter(|c| !KUBELET_CONDITIONS.contains(&c.type_.as_str())).cloned().collect();
     conditions.push(condition(&old_conditions, "PodReadyToStartContainers", !terminal(Some(phase)), None, None, now));
     conditions.push(condition(&old_conditions, "Initialized", true, None, None, now));
     conditions.push(condition(&old_conditions, "Ready", all_ready, ready_reason, ready_message.clone(), now));
@@ -577,6 +595,39 @@ mod tests {
         assert_eq!(settle(&mut slow, t(15)).step, Step::Delete);
         assert_eq!(slow.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Failed"));
         assert_eq!(container(&slow).state.clone().and_then(|s| s.terminated).map(|t| t.exit_code), Some(137));
+    }
+
+    #[test]
+    fn an_indexed_jobs_pod_reads_the_annotations_of_its_index_first() {
+        let ann = json!({"sim.rudder.dev/exit-code": "0", "sim.rudder.dev/exit-code.index-1": "3",
+                         "sim.rudder.dev/exit-after": "never", "sim.rudder.dev/exit-after.index-0": "2s"});
+        let mut p = pod("Never", ann);
+        let with_index = |p: &mut Pod, i: &str| {
+            p.metadata.annotations.as_mut().unwrap().insert(COMPLETION_INDEX_ANNOTATION.into(), i.into());
+            scenario(p).0
+        };
+        assert_eq!((with_index(&mut p, "0").exit_code, with_index(&mut p, "0").exit_after), (0, Some(Duration::from_secs(2))));
+        assert_eq!((with_index(&mut p, "1").exit_code, with_index(&mut p, "1").exit_after), (3, None));
+        assert_eq!((with_index(&mut p, "2").exit_code, with_index(&mut p, "2").exit_after), (0, None));
+    }
+
+    #[test]
+    fn conditions_the_kubelet_does_not_own_are_kept() {
+        let mut p = pod("Never", json!({"sim.rudder.dev/exit-after": "5s"}));
+        settle(&mut p, t(0));
+        let disruption = PodCondition {
+            type_: "DisruptionTarget".into(),
+            status: "True".into(),
+            reason: Some("EvictionByEvictionAPI".into()),
+            message: Some("Eviction API: evicting".into()),
+            last_transition_time: Some(Time(t(1))),
+            ..Default::default()
+        };
+        p.status.as_mut().unwrap().conditions.as_mut().unwrap().push(disruption.clone());
+        settle(&mut p, t(10));
+        assert_eq!(p.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded"));
+        assert_eq!(cond(&p, "DisruptionTarget"), &disruption);
+        assert_eq!(cond(&p, "Ready").reason.as_deref(), Some("PodCompleted"));
     }
 
     #[test]
