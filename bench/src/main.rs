@@ -6,6 +6,7 @@
 //! cargo run --release -p rudder-bench -- sim-nodes --nodes 100 --pods 10000
 //! cargo run --release -p rudder-bench -- replicaset --replicasets 100 --replicas 100
 //! cargo run --release -p rudder-bench -- deployment --deployments 50 --replicas 20
+//! cargo run --release -p rudder-bench -- job --jobs 100 --completions 50
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
@@ -19,7 +20,9 @@ use kube::Api;
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod cluster;
 mod deployment;
+mod job;
 mod replicaset;
 mod scheduler;
 mod sim_nodes;
@@ -122,6 +125,22 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         nodes: usize,
     },
+    /// rudder-job-controller with rudder-scheduler (the binaries next to
+    /// this one) on simulated nodes: N Jobs of C completions created at
+    /// once, their pods running 1 s each; prints the time until every Job is
+    /// Complete, each controller's CPU time and peak RSS.
+    Job {
+        #[arg(long, default_value_t = 100)]
+        jobs: usize,
+        #[arg(long, default_value_t = 50)]
+        completions: usize,
+        /// Pods of one Job running at once.
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+        /// Simulated nodes (250 pods each).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -151,6 +170,9 @@ async fn main() {
         }
         Command::Deployment { deployments, replicas, nodes } => {
             deployment::run(deployment::Params { deployments, replicas, nodes }).await.map(|r| print!("{r}"))
+        }
+        Command::Job { jobs, completions, parallelism, nodes } => {
+            job::run(job::Params { jobs, completions, parallelism, nodes }).await.map(|r| print!("{r}"))
         }
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,

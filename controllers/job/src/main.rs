@@ -33,7 +33,7 @@ use rudder_job::pods::{
     JOB_TRACKING_FINALIZER, has_tracking_finalizer, mark_adopted, orphan_finalizer_to_remove, remove_tracking_finalizer_patch,
 };
 use rudder_job::sync::{self as js, PodActions, PodActionsOutcome, Skip, SyncInput};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 #[derive(Debug, Parser)]
 #[command(name = "rudder-job-controller", version, about = "Runs the pods of every Job to completion")]
@@ -94,6 +94,7 @@ async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
     let expected_removals = s.finalizers.expected(&key);
     let pods = claim_pods(&job, &s).await?;
     let record = s.backoff.lock().expect("backoff").get(&key).cloned();
+    debug!(job = %key, expectations_satisfied, expected_removals = expected_removals.len(), pods = %pods_summary(&pods), "sync");
     let input = SyncInput {
         job: &job,
         pods: &pods,
@@ -174,9 +175,23 @@ fn earliest(a: Option<std::time::Duration>, b: Option<std::time::Duration>) -> O
     }
 }
 
+/// Each pod as `name:phase[:deleting][:tracked]`, for debug logs.
+fn pods_summary(pods: &[Pod]) -> String {
+    let one = |p: &Pod| {
+        let phase = p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+        let deleting = if p.metadata.deletion_timestamp.is_some() { ":deleting" } else { "" };
+        let tracked = if has_tracking_finalizer(p) { ":tracked" } else { "" };
+        format!("{}:{phase}{deleting}{tracked}", p.name_any())
+    };
+    pods.iter().map(one).collect::<Vec<_>>().join(" ")
+}
+
 /// UpdateStatus with `status`; the Job as the server returned it (a Job
 /// gone meanwhile is no error).
 async fn write_status(jobs: &Api<Job>, job: &Job, status: &JobStatus) -> Result<Job, SyncError> {
+    debug!(job = %key_of(job), succeeded = ?status.succeeded, failed = ?status.failed, completed_indexes = ?status.completed_indexes,
+        uncounted = ?status.uncounted_terminated_pods, conditions = ?status.conditions.iter().flatten().map(|c| &c.type_).collect::<Vec<_>>(),
+        "writing status");
     let mut j = job.clone();
     j.status = Some(status.clone());
     match jobs.replace_status(&j.name_any(), &PostParams::default(), &j).await {
