@@ -68,7 +68,13 @@ struct Ctx {
 async fn setup(world: &World) -> Ctx {
     let ns = world.namespace().await.expect("namespace");
     let c = world.client.clone();
-    Ctx { jobs: Api::namespaced(c.clone(), &ns), pods: Api::namespaced(c.clone(), &ns), client: c, kubeconfig: world.kubeconfig.clone(), ns }
+    Ctx {
+        jobs: Api::namespaced(c.clone(), &ns),
+        pods: Api::namespaced(c.clone(), &ns),
+        client: c,
+        kubeconfig: world.kubeconfig.clone(),
+        ns,
+    }
 }
 
 impl Ctx {
@@ -128,9 +134,10 @@ impl Ctx {
         eventually(60, &format!("job {name}'s pods all counted and released"), || async {
             let j = self.jobs.get(name).await.ok()?;
             let st = j.status.as_ref()?;
-            let uncounted = st.uncounted_terminated_pods.as_ref().is_some_and(|u| {
-                u.succeeded.as_ref().is_some_and(|s| !s.is_empty()) || u.failed.as_ref().is_some_and(|f| !f.is_empty())
-            });
+            let uncounted = st
+                .uncounted_terminated_pods
+                .as_ref()
+                .is_some_and(|u| u.succeeded.as_ref().is_some_and(|s| !s.is_empty()) || u.failed.as_ref().is_some_and(|f| !f.is_empty()));
             let pods = self.pods_of(name).await;
             (!uncounted && st.active.unwrap_or(0) == 0 && pods.iter().all(|p| !has_tracking_finalizer(p))).then_some(())
         })
@@ -255,7 +262,8 @@ async fn backoff_limit_2_fails_the_job_after_3_failures() {
     // Each new pod waited for the back-off after the previous failure.
     pods.sort_by_key(|p| p.metadata.creation_timestamp.clone().map(|t| t.0));
     for (prev, next, backoff) in [(&pods[0], &pods[1], 10), (&pods[1], &pods[2], 20)] {
-        let finished = prev.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|c| c[0].state.clone()?.terminated?.finished_at);
+        let finished =
+            prev.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|c| c[0].state.clone()?.terminated?.finished_at);
         let created = next.metadata.creation_timestamp.clone().unwrap();
         let waited = created.0.duration_since(finished.expect("finished").0).as_secs();
         assert!(waited >= backoff - 1, "created {waited} s after the previous failure, back-off {backoff} s");
@@ -283,6 +291,83 @@ async fn a_fail_job_rule_on_exit_code_42_fails_the_job_at_once() {
     );
     assert_eq!(t.jobs.get("answer").await.unwrap().status.and_then(|s| s.failed), Some(1));
     t.event("answer", "PodFailurePolicy").await;
+}
+
+#[tokio::test]
+async fn on_failure_restarts_count_towards_the_backoff_limit() {
+    let world = world().await;
+    let t = setup(&world).await;
+    // The container fails after a second and the kubelet restarts it in
+    // place (after 1 s, then 2 s): each restart counts as a failure.
+    let most_restarts: Arc<Mutex<i32>> = Arc::default();
+    let m = most_restarts.clone();
+    let cfg = watcher::Config::default().labels("batch.kubernetes.io/job-name=restarts");
+    let watch = tokio::spawn(watcher(t.pods.clone(), cfg).for_each(move |e| {
+        if let Ok(watcher::Event::Apply(p) | watcher::Event::InitApply(p)) = e {
+            let restarts = p.status.and_then(|s| s.container_statuses).map_or(0, |c| c[0].restart_count);
+            let mut m = m.lock().unwrap();
+            *m = (*m).max(restarts);
+        }
+        futures::future::ready(())
+    }));
+    let ann = json!({"sim.rudder.dev/exit-after": "1s", "sim.rudder.dev/exit-code": "1", "sim.rudder.dev/restart-backoff": "1s"});
+    let mut j = job("restarts", json!({"backoffLimit": 2}), ann);
+    j.spec.as_mut().unwrap().template.spec.as_mut().unwrap().restart_policy = Some("OnFailure".into());
+    t.create(&j).await;
+    let j = t.finished("restarts", "Failed", 60).await;
+    watch.abort();
+    let failed = condition(&j, "Failed").unwrap();
+    assert_eq!(failed.reason.as_deref(), Some("BackoffLimitExceeded"));
+    let most = *most_restarts.lock().unwrap();
+    assert!(most >= 2, "failed once the restarts reached the limit, saw {most}");
+    t.settled("restarts").await;
+    let events = t.events("restarts").await;
+    assert_eq!(events.iter().filter(|(r, _)| r == "SuccessfulCreate").count(), 1, "restarted in place, never replaced: {events:?}");
+}
+
+#[tokio::test]
+async fn pod_replacement_policy_failed_waits_for_the_terminating_pod() {
+    let world = world().await;
+    let t = setup(&world).await;
+    // A deleted pod ignores SIGTERM and is killed when its 20 s grace
+    // period ends, at its deletionTimestamp. Its failure counts from the
+    // deletion (TerminatingOrFailed, the default) or from the kill
+    // (Failed), and the replacement comes 10 s later (the pod failure
+    // back-off): while the old pod still terminates, or only after.
+    let policies = [("eager", "TerminatingOrFailed"), ("patient", "Failed")];
+    let mut killed_at = Vec::new();
+    for (name, policy) in policies {
+        let ann = json!({"sim.rudder.dev/exit-after": "never", "sim.rudder.dev/termination-delay": "1m"});
+        let mut j = job(name, json!({"podReplacementPolicy": policy}), ann);
+        j.spec.as_mut().unwrap().template.spec.as_mut().unwrap().termination_grace_period_seconds = Some(20);
+        t.create(&j).await;
+    }
+    for (name, _) in policies {
+        let first = eventually(30, "a pod running", || async {
+            t.pods_of(name).await.into_iter().find(|p| phase(p) == "Running").and_then(|p| p.metadata.name)
+        })
+        .await;
+        t.pods.delete(&first, &Default::default()).await.expect("deleted");
+        let at = t.pods.get(&first).await.expect("terminating").metadata.deletion_timestamp.expect("deleting").0;
+        killed_at.push((first, at));
+    }
+    for ((name, policy), (first, killed_at)) in policies.into_iter().zip(killed_at) {
+        let replacement = eventually(60, "a replacement running", || async {
+            let pods = t.pods_of(name).await;
+            pods.into_iter().find(|p| p.metadata.name.as_deref() != Some(first.as_str()) && phase(p) == "Running")
+        })
+        .await;
+        let created = replacement.metadata.creation_timestamp.unwrap().0;
+        if policy == "Failed" {
+            assert!(created >= killed_at, "{policy}: replaced at {created}, before the old pod failed at {killed_at}");
+        } else {
+            assert!(created < killed_at, "{policy}: replaced at {created}, not while the old pod terminated (until {killed_at})");
+        }
+        eventually(30, &format!("{policy}: the deleted pod counted as failed"), || async {
+            (t.jobs.get(name).await.ok()?.status?.failed == Some(1)).then_some(())
+        })
+        .await;
+    }
 }
 
 #[tokio::test]
@@ -428,7 +513,8 @@ async fn a_success_policy_ends_the_job_early() {
     assert!(pods.iter().filter(|p| phase(p) != "Succeeded").all(|p| p.metadata.deletion_timestamp.is_some()), "{pods:?}");
     assert_eq!(pods.iter().filter(|p| phase(p) == "Succeeded").count(), 1);
     eventually(30, "three SuccessfulDelete events", || async {
-        let deleted = t.events("early").await.into_iter().filter(|(r, n)| r == "SuccessfulDelete" && n.starts_with("Deleted pod: early-")).count();
+        let deleted =
+            t.events("early").await.into_iter().filter(|(r, n)| r == "SuccessfulDelete" && n.starts_with("Deleted pod: early-")).count();
         (deleted == 3).then_some(())
     })
     .await;
