@@ -188,6 +188,21 @@ impl World {
         self.dir.as_ref().and_then(|d| std::fs::read_to_string(d.path().join(format!("{name}.log"))).ok()).unwrap_or_default()
     }
 
+    /// What a started binary serves on `/metrics` now (its address read
+    /// from its log's `serving /metrics` line). Not against E2E_KUBECONFIG.
+    pub async fn metrics(&self, name: &str) -> anyhow::Result<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let log = self.log(name);
+        let line = log.lines().rfind(|l| l.contains("serving /metrics")).with_context(|| format!("{name} serves no /metrics"))?;
+        let address = line.split_whitespace().find_map(|w| w.strip_prefix("address=")).context("no address in the log line")?;
+        let mut conn = tokio::net::TcpStream::connect(address).await.with_context(|| format!("connecting to {address}"))?;
+        conn.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+        let mut body = String::new();
+        conn.read_to_string(&mut body).await?;
+        anyhow::ensure!(body.starts_with("HTTP/1.1 200"), "GET /metrics: {body}");
+        Ok(body)
+    }
+
     /// The started binaries' processes.
     pub fn children(&mut self) -> &mut [tokio::process::Child] {
         &mut self.children

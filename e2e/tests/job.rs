@@ -210,6 +210,20 @@ async fn ten_completions_at_parallelism_3_never_run_more_than_3_pods() {
     assert!(pods.iter().all(|p| p.metadata.generate_name.as_deref() == Some("work-")));
     assert_eq!(t.event("work", "Completed").await, "Job completed");
     assert!(t.events("work").await.iter().any(|(r, n)| r == "SuccessfulCreate" && n.starts_with("Created pod: work-")));
+    if !world.external() {
+        // Upstream's job_controller_* metrics, as this controller counted them.
+        let metrics = world.metrics("rudder-job-controller").await.expect("metrics");
+        for line in [
+            r#"job_controller_jobs_finished_total{completion_mode="NonIndexed",result="succeeded",reason="CompletionsReached"} 1"#,
+            r#"job_controller_job_pods_finished_total{completion_mode="NonIndexed",result="succeeded"} 10"#,
+            r#"job_controller_job_pods_creation_total{reason="new",status="succeeded"} "#,
+            r#"job_controller_job_syncs_total{completion_mode="NonIndexed",result="success",action="pods_created"} "#,
+            r#"job_controller_terminated_pods_tracking_finalizer_total{event="add"} "#,
+            r#"job_controller_job_sync_duration_seconds_bucket{le="0.004",completion_mode="NonIndexed",result="success",action="tracking"} "#,
+        ] {
+            assert!(metrics.contains(line), "{line} missing:\n{metrics}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -291,6 +305,15 @@ async fn a_fail_job_rule_on_exit_code_42_fails_the_job_at_once() {
     );
     assert_eq!(t.jobs.get("answer").await.unwrap().status.and_then(|s| s.failed), Some(1));
     t.event("answer", "PodFailurePolicy").await;
+    if !world.external() {
+        let metrics = world.metrics("rudder-job-controller").await.expect("metrics");
+        for line in [
+            r#"job_controller_pod_failures_handled_by_failure_policy_total{action="FailJob"} 1"#,
+            r#"job_controller_jobs_finished_total{completion_mode="NonIndexed",result="failed",reason="PodFailurePolicy"} 1"#,
+        ] {
+            assert!(metrics.contains(line), "{line} missing:\n{metrics}");
+        }
+    }
 }
 
 #[tokio::test]

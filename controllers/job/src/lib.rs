@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod events;
 pub mod failure_policy;
 pub mod indexes;
+pub mod metrics;
 pub mod pods;
 pub mod success_policy;
 pub mod sync;

@@ -29,8 +29,10 @@ use rudder_common::runtime::{self, Context, chain};
 use rudder_common::selector::Selector;
 use rudder_common::workqueue::key_of;
 use rudder_job::backoff::BackoffRecord;
+use rudder_job::metrics::{self as jm, Metrics, SyncLabels};
 use rudder_job::pods::{
-    JOB_TRACKING_FINALIZER, has_tracking_finalizer, mark_adopted, orphan_finalizer_to_remove, remove_tracking_finalizer_patch,
+    JOB_TRACKING_FINALIZER, has_tracking_finalizer, managed_by_external_controller, mark_adopted, orphan_finalizer_to_remove,
+    remove_tracking_finalizer_patch,
 };
 use rudder_job::sync::{self as js, PodActions, PodActionsOutcome, Skip, SyncInput};
 use tracing::{debug, info, warn};
@@ -66,6 +68,7 @@ struct State {
     /// Per Job, the failures since the last success (upstream `podBackoffStore`).
     backoff: Mutex<HashMap<String, BackoffRecord>>,
     recorder: Recorder,
+    metrics: Metrics,
 }
 
 fn job_key(ns: &str, name: &str) -> String {
@@ -85,8 +88,23 @@ impl State {
     }
 }
 
-/// Upstream `syncJob` with its I/O.
+/// Upstream `syncJob` with its I/O, and its `job_controller_job_sync*`
+/// metrics (not for Jobs skipped: finished, managed elsewhere).
 async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
+    let started = std::time::Instant::now();
+    let mut action = None;
+    let result = sync_job(&job, &s, &mut action).await;
+    if let Some(action) = action {
+        let labels =
+            SyncLabels { completion_mode: jm::completion_mode(&job), result: if result.is_ok() { "success" } else { "error" }, action };
+        s.metrics.sync_duration.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+        s.metrics.syncs.get_or_create(&labels).inc();
+    }
+    result
+}
+
+async fn sync_job(job: &Arc<Job>, s: &Arc<State>, action: &mut Option<&'static str>) -> Result<Action, SyncError> {
+    let (job, s) = (job.clone(), s.clone());
     let ns = job.namespace().unwrap_or_default();
     let key = job_key(&ns, &job.name_any());
     // Read before listing the pods, as upstream.
@@ -115,9 +133,10 @@ async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
             return Ok(Action::await_change());
         }
     };
+    *action = Some(jm::sync_action(sync.manage_called(), sync.pod_actions()));
     let jobs: Api<Job> = Api::namespaced(s.client.clone(), &ns);
     let pods_api: Api<Pod> = Api::namespaced(s.client.clone(), &ns);
-    let (outcome, mut failure) = pod_actions(&job, &s, &key, &pods_api, sync.pod_actions()).await;
+    let (outcome, mut failure) = pod_actions(&job, &s, &key, &pods_api, sync.pod_actions(), sync.creation_reason()).await;
     let mut requeue = sync.requeue_after();
     let tracking = sync.after_pod_actions(&outcome);
     for e in tracking.events() {
@@ -127,7 +146,10 @@ async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
     // PHASE 1: the finished pods' uids into uncountedTerminatedPods.
     let mut current = job.as_ref().clone();
     if let Some(status) = tracking.status_update() {
-        current = write_status(&jobs, &current, status).await?;
+        current = write_status(&jobs, &current, status, &s.metrics).await?;
+        for (action, n) in tracking.failures_by_policy_action() {
+            s.metrics.failures_by_policy.get_or_create(&jm::ActionLabel { action: action.clone() }).inc_by(*n);
+        }
     }
     if let Some(record) = tracking.backoff_record() {
         s.backoff.lock().expect("backoff").insert(key.clone(), record);
@@ -154,7 +176,16 @@ async fn sync(job: Arc<Job>, s: Arc<State>) -> Result<Action, SyncError> {
     // PHASE 3: counted, and the terminal condition once nothing is left.
     let completion = tracking.complete(&removed, removal_failed);
     if let Some(status) = &completion.status_update {
-        write_status(&jobs, &current, status).await?;
+        write_status(&jobs, &current, status, &s.metrics).await?;
+        if completion.finished
+            && let Some(c) =
+                status.conditions.iter().flatten().find(|c| matches!(c.type_.as_str(), "Complete" | "Failed") && c.status == "True")
+        {
+            let result = if c.type_ == "Complete" { "succeeded" } else { "failed" };
+            let labels =
+                jm::FinishedLabels { completion_mode: jm::completion_mode(&job), result, reason: c.reason.clone().unwrap_or_default() };
+            s.metrics.jobs_finished.get_or_create(&labels).inc();
+        }
     }
     for e in &completion.events {
         s.event(&job, e);
@@ -188,14 +219,17 @@ fn pods_summary(pods: &[Pod]) -> String {
 
 /// UpdateStatus with `status`; the Job as the server returned it (a Job
 /// gone meanwhile is no error).
-async fn write_status(jobs: &Api<Job>, job: &Job, status: &JobStatus) -> Result<Job, SyncError> {
+async fn write_status(jobs: &Api<Job>, job: &Job, status: &JobStatus, metrics: &Metrics) -> Result<Job, SyncError> {
     debug!(job = %key_of(job), succeeded = ?status.succeeded, failed = ?status.failed, completed_indexes = ?status.completed_indexes,
         uncounted = ?status.uncounted_terminated_pods, conditions = ?status.conditions.iter().flatten().map(|c| &c.type_).collect::<Vec<_>>(),
         "writing status");
     let mut j = job.clone();
     j.status = Some(status.clone());
     match jobs.replace_status(&j.name_any(), &PostParams::default(), &j).await {
-        Ok(written) => Ok(written),
+        Ok(written) => {
+            metrics.record_write(job, job.status.as_ref(), status);
+            Ok(written)
+        }
         Err(e) if is_status(&e, 404) => Ok(j),
         Err(e) => Err(SyncError(format!("updating the status of {}: {}", key_of(job), message(&e)))),
     }
@@ -242,6 +276,7 @@ async fn pod_actions(
     key: &str,
     pods_api: &Api<Pod>,
     actions: &PodActions<'_>,
+    creation_reason: &'static str,
 ) -> (PodActionsOutcome, Option<String>) {
     let mut outcome = PodActionsOutcome::default();
     let mut failure = None;
@@ -286,6 +321,7 @@ async fn pod_actions(
         PodActions::Create(pods) => {
             s.expectations.expect_creations(key, pods.len() as i64);
             let mut observed = 0;
+            let created = |status| s.metrics.pods_created.get_or_create(&jm::CreationLabels { reason: creation_reason, status }).inc();
             for r in create_in_slow_start_batches(pods_api, pods).await {
                 match r {
                     // Nothing can be created in a namespace being deleted: counted as created, as upstream.
@@ -295,9 +331,11 @@ async fn pod_actions(
                     Ok(pod) => {
                         outcome.created += 1;
                         observed += 1;
+                        created("succeeded");
                         s.event(job, &js::successful_create_event(&pod.name_any()));
                     }
                     Err(e) => {
+                        created("failed");
                         s.event(job, &js::failed_create_event(&message(&e)));
                         failure.get_or_insert(message(&e));
                     }
@@ -333,12 +371,16 @@ async fn delete_pod(pods: &Api<Pod>, pod: &Pod) -> Result<(), kube::Error> {
 struct Observed {
     known: HashSet<String>,
     deleting: HashSet<String>,
+    /// Pods seen finished and holding the tracking finalizer (upstream's
+    /// `terminated_pods_tracking_finalizer_total`, any owner).
+    finished_tracked: HashSet<String>,
 }
 
 impl Observed {
     fn apply(&mut self, s: &State, p: &Pod) {
         let uid = p.metadata.uid.clone().unwrap_or_default();
         let first = self.known.insert(uid.clone());
+        self.finished_tracked(s, &uid, jm::finished_with_finalizer(p));
         let Some(key) = owner_job(p) else { return };
         if p.metadata.deletion_timestamp.is_some() {
             if self.deleting.insert(uid.clone()) {
@@ -352,9 +394,25 @@ impl Observed {
         }
     }
 
+    /// Counts a pod turning finished-with-finalizer (`add`) or no longer (`delete`).
+    fn finished_tracked(&mut self, s: &State, uid: &str, is: bool) {
+        let was = self.finished_tracked.contains(uid);
+        if was == is {
+            return;
+        }
+        if is {
+            self.finished_tracked.insert(uid.to_string());
+        } else {
+            self.finished_tracked.remove(uid);
+        }
+        let event = if is { "add" } else { "delete" };
+        s.metrics.terminated_with_finalizer.get_or_create(&jm::EventLabel { event }).inc();
+    }
+
     fn delete(&mut self, s: &State, p: &Pod) {
         let uid = p.metadata.uid.clone().unwrap_or_default();
         self.known.remove(&uid);
+        self.finished_tracked(s, &uid, false);
         let was_deleting = self.deleting.remove(&uid);
         if let Some(key) = owner_job(p) {
             if !was_deleting {
@@ -386,22 +444,34 @@ fn sweep_orphan(s: &Arc<State>, p: &Pod) {
     });
 }
 
-async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
+async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let shell = Shell::new(&ctx, "job", 2);
     let pods = Indexer::new(vec![(BY_CONTROLLER, by_controller), (ORPHANS, orphans_by_namespace)]);
     let state_slot: Arc<Mutex<Option<Arc<State>>>> = Arc::new(Mutex::new(None));
     let slot = state_slot.clone();
-    let (jobs, job_stream) = shell.primary::<Job>(move |e| {
+    let by_external = metrics.by_external_controller.clone();
+    let mut seen: HashSet<String> = HashSet::new();
+    let (jobs, job_stream) = shell.primary::<Job>(move |e| match e {
         // A Job made again under the same name starts clean.
-        if let watcher::Event::Delete(j) = e
-            && let Some(s) = slot.lock().expect("slot").as_ref()
-        {
-            let key = key_of(j);
-            s.expectations.delete_expectations(&key);
-            s.finalizers.delete(&key);
-            s.backoff.lock().expect("backoff").remove(&key);
+        watcher::Event::Delete(j) => {
+            seen.remove(j.metadata.uid.as_deref().unwrap_or_default());
+            if let Some(s) = slot.lock().expect("slot").as_ref() {
+                let key = key_of(j);
+                s.expectations.delete_expectations(&key);
+                s.finalizers.delete(&key);
+                s.backoff.lock().expect("backoff").remove(&key);
+            }
         }
+        // Upstream's addJob: a Job first seen managed by another controller is counted.
+        watcher::Event::Apply(j) | watcher::Event::InitApply(j) => {
+            if seen.insert(j.metadata.uid.clone().unwrap_or_default())
+                && let Some(name) = managed_by_external_controller(j)
+            {
+                by_external.get_or_create(&jm::ControllerNameLabel { controller_name: name.to_string() }).inc();
+            }
+        }
+        watcher::Event::Init | watcher::Event::InitDone => {}
     });
     let state = Arc::new(State {
         client: client.clone(),
@@ -411,6 +481,7 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         finalizers: FinalizerExpectations::default(),
         backoff: Mutex::new(HashMap::new()),
         recorder: Recorder::new(client.clone(), "job-controller", ctx.identity.clone()),
+        metrics,
     });
     *state_slot.lock().expect("slot") = Some(state.clone());
 
@@ -443,5 +514,5 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
 async fn main() -> ExitCode {
     let args: Args = flags::parse_or_exit();
     let common = args.common.clone();
-    runtime::run(&common, "rudder-job-controller", |ctx| work(ctx, args)).await
+    runtime::run_with_metrics(&common, "rudder-job-controller", Metrics::new, |ctx, m| work(ctx, args, m)).await
 }

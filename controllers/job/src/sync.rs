@@ -714,6 +714,18 @@ impl<'a> Sync<'a> {
         self.requeue_after
     }
 
+    /// Whether upstream's manageJob ran (expectations satisfied, Job not
+    /// being deleted, not finishing): the metrics' sync action.
+    pub fn manage_called(&self) -> bool {
+        self.manage_called
+    }
+
+    /// Why the pods of [`PodActions::Create`] are created (upstream's
+    /// `job_pods_creation_total` reason).
+    pub fn creation_reason(&self) -> &'static str {
+        crate::metrics::creation_reason(self.job, i64::from(self.failed), i64::from(self.terminating))
+    }
+
     /// The terminal condition the sync is heading for, if any (before the
     /// outcome of the pod deletions is known).
     pub fn finished_condition(&self) -> Option<&JobCondition> {
@@ -806,6 +818,9 @@ pub struct Tracking<'a> {
     uids_with_finalizer: BTreeSet<String>,
     reached_max_uncounted: bool,
     flushed: bool,
+    /// Failed pods handled by the pod failure policy, by the matching
+    /// rule's action (`FailJob`, `Ignore`, `Count`, `FailIndex`).
+    policy_actions: BTreeMap<String, u64>,
 }
 
 impl<'a> Tracking<'a> {
@@ -832,6 +847,7 @@ impl<'a> Tracking<'a> {
         let mut to_remove: Vec<&Pod> = Vec::new();
         let mut new_succeeded_indexes: Vec<i64> = Vec::new();
         let mut reached_max = false;
+        let mut policy_actions: BTreeMap<String, u64> = BTreeMap::new();
         let terminal_failure = sync.finished_condition.as_ref().is_some_and(|c| !is_success_criteria_met(Some(c)));
         for &pod in &sync.pods {
             let u = uid(pod);
@@ -857,10 +873,15 @@ impl<'a> Tracking<'a> {
             } else if (failed || terminal_failure)
                 && !sync.uncounted_failed.contains(u)
                 && (!indexed || ix.is_some_and(|ix| ix < completions))
-                && match_pod_failure_policy(policy.as_ref(), pod).count_failed
             {
-                needs_flush = true;
-                new_failed_uids.push(u.to_string());
+                let matched = match_pod_failure_policy(policy.as_ref(), pod);
+                if let Some(action) = matched.action.filter(|_| policy.is_some()) {
+                    *policy_actions.entry(format!("{action:?}")).or_default() += 1;
+                }
+                if matched.count_failed {
+                    needs_flush = true;
+                    new_failed_uids.push(u.to_string());
+                }
             }
             if new_succeeded_indexes.len() + new_succeeded_uids.len() + new_failed_uids.len() >= MAX_UNCOUNTED_PODS {
                 reached_max = true;
@@ -906,6 +927,7 @@ impl<'a> Tracking<'a> {
             finalizers_to_remove: to_remove,
             uids_with_finalizer,
             reached_max_uncounted: reached_max,
+            policy_actions,
         }
     }
 
@@ -924,6 +946,13 @@ impl<'a> Tracking<'a> {
     /// only after a successful write).
     pub fn backoff_record(&self) -> Option<BackoffRecord> {
         self.flushed.then_some(self.sync.new_backoff)
+    }
+
+    /// The failed pods this sync handled by the pod failure policy, by
+    /// action: for upstream's `pod_failures_handled_by_failure_policy_total`
+    /// once [`Tracking::status_update`] was written.
+    pub fn failures_by_policy_action(&self) -> &BTreeMap<String, u64> {
+        &self.policy_actions
     }
 
     /// PHASE 2: the pods whose tracking finalizer is to be removed once
