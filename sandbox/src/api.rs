@@ -802,7 +802,10 @@ impl Api {
         };
         // Removing finalizers from an object that is already deleting is
         // always allowed; everything else is validated.
-        let errs = crate::validation::validate(r.group, r.version, r.kind, &new, Some(old));
+        let mut errs = crate::validation::validate(r.group, r.version, r.kind, &new, Some(old));
+        if sub == Some("status") {
+            errs.extend(crate::validation::validate_status(r.group, r.kind, &new, old));
+        }
         let (group, kind) = strategy_kind(r);
         if !errs.is_empty() {
             return Err(ApiError::invalid(group, kind, meta::name(&new), &errs));

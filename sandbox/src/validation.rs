@@ -932,6 +932,266 @@ fn job_update(new: &Value, old: &Value, e: &mut Errs) {
     }
 }
 
+/// Upstream `ValidateJobStatusUpdate` with the options the Job status
+/// strategy sets (v1.36, JobManagedBy GA): most rules apply only when the
+/// fields they read changed, so a status already off (after a spec change)
+/// can still be written while the controller fixes it.
+pub fn validate_status(group: &str, kind: &str, new: &Value, old: &Value) -> Errs {
+    let mut e = Errs::new();
+    if (group, kind) == ("batch", "Job") {
+        job_status_update(new, old, &mut e);
+    }
+    e
+}
+
+fn condition_true(job: &Value, type_: &str) -> bool {
+    items(at(job, "/status/conditions")).iter().any(|c| str_of(get(c, "type")) == type_ && str_of(get(c, "status")) == "True")
+}
+
+/// An `Invalid value` error that shows no value (upstream `field.OmitValueType`).
+fn invalid_no_value(field: FieldPath, detail: impl Into<String>) -> FieldError {
+    FieldError { bad_value: None, ..FieldError::invalid(field, 0, detail) }
+}
+
+/// Upstream `parseIndexInterval`.
+fn index_interval(s: &str, completions: i64) -> Result<(i64, i64), String> {
+    let limits: Vec<&str> = s.split('-').collect();
+    if limits.len() > 2 {
+        return Err(format!(
+            "the fragment {} violates the requirement that an index interval can have at most two parts separated by '-'",
+            go_quote(s)
+        ));
+    }
+    let num = |t: &str| t.parse::<i64>().map_err(|_| format!("cannot convert string to integer for index: {}", go_quote(t)));
+    let x = num(limits[0])?;
+    if x >= completions {
+        return Err(format!("too large index: {}", go_quote(limits[0])));
+    }
+    let Some(second) = limits.get(1) else { return Ok((x, x)) };
+    let y = num(second)?;
+    if y >= completions {
+        return Err(format!("too large index: {}", go_quote(second)));
+    }
+    if x >= y {
+        return Err(format!("non-increasing order, previous: {x}, current: {y}"));
+    }
+    Ok((x, y))
+}
+
+/// Upstream `validateIndexesFormat`: the intervals, or the first problem.
+fn indexes_format(s: &str, completions: i64) -> Result<Vec<(i64, i64)>, String> {
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for part in s.split(',') {
+        let (x, y) = index_interval(part, completions)?;
+        if let Some((_, last)) = out.last()
+            && *last >= x
+        {
+            return Err(format!("non-increasing order, previous: {last}, current: {x}"));
+        }
+        out.push((x, y));
+    }
+    Ok(out)
+}
+
+/// Upstream `validateFailedIndexesNotOverlapCompleted` (intervals that do
+/// not parse are skipped; the format rules report them).
+fn indexes_overlap(completed: &str, failed: &str, completions: i64) -> Option<String> {
+    if completed.is_empty() || failed.is_empty() {
+        return None;
+    }
+    let parse = |s: &str| s.split(',').filter_map(|p| index_interval(p, completions).ok()).collect::<Vec<_>>();
+    let (c, f) = (parse(completed), parse(failed));
+    let (mut i, mut j) = (0, 0);
+    while i < c.len() && j < f.len() {
+        let ((cx, cy), (fx, fy)) = (c[i], f[j]);
+        if cx <= fy && fx <= cy {
+            return Some(format!("failedIndexes and completedIndexes overlap at index: {}", cx.max(fx)));
+        }
+        if cx <= fx {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    None
+}
+
+fn job_status_update(new: &Value, old: &Value, e: &mut Errs) {
+    let path = FieldPath::root("status");
+    let (st, ost) = (get(new, "status"), get(old, "status"));
+    let spec = get(new, "spec");
+    let int = |v: &Value, k: &str| get(v, k).as_i64();
+    let changed = |k: &str| get(st, k) != get(ost, k);
+    let finished = |j: &Value| condition_true(j, "Complete") || condition_true(j, "Failed");
+    let (complete, failed) = (condition_true(new, "Complete"), condition_true(new, "Failed"));
+    let (failure_target, scm) = (condition_true(new, "FailureTarget"), condition_true(new, "SuccessCriteriaMet"));
+    let is_finished = finished(new);
+    let finished_changed = is_finished != finished(old);
+    let complete_changed = complete != condition_true(old, "Complete");
+    let failed_changed = failed != condition_true(old, "Failed");
+    let failure_target_changed = failure_target != condition_true(old, "FailureTarget");
+    let scm_changed = scm != condition_true(old, "SuccessCriteriaMet");
+    let indexed = str_of(get(spec, "completionMode")) == "Indexed";
+    let completions = get(spec, "completions").as_i64();
+    let per_index = !get(spec, "backoffLimitPerIndex").is_null();
+
+    // validateJobStatus
+    for k in ["active", "succeeded", "failed", "ready", "terminating"] {
+        nonnegative(get(st, k), &path.child(k), e);
+    }
+    let uncounted = get(st, "uncountedTerminatedPods");
+    let mut seen = BTreeSet::new();
+    for list in ["succeeded", "failed"] {
+        for (i, uid) in items(get(uncounted, list)).iter().enumerate() {
+            let p = path.child("uncountedTerminatedPods").child(list).index(i);
+            let uid = str_of(uid);
+            if uid.is_empty() {
+                e.push(FieldError::invalid(p, uid, "must not be empty"));
+            } else if !seen.insert(uid) {
+                e.push(FieldError::duplicate(p, uid));
+            }
+        }
+    }
+    let conditions = || path.child("conditions");
+    if (complete_changed || failed_changed) && complete && failed {
+        e.push(invalid_no_value(conditions(), "cannot set Complete=True and Failed=true conditions"));
+    }
+    if (complete_changed || failure_target_changed) && complete && failure_target {
+        e.push(invalid_no_value(conditions(), "cannot set Complete=True and FailureTarget=true conditions"));
+    }
+    let completion_time = get(st, "completionTime");
+    let start_time = get(st, "startTime");
+    let time_changed = changed("completionTime");
+    if (complete_changed || time_changed) && !completion_time.is_null() && !complete {
+        e.push(FieldError::invalid(
+            path.child("completionTime"),
+            str_of(completion_time),
+            "cannot set completionTime when there is no Complete=True condition",
+        ));
+    }
+    if (complete_changed || time_changed) && completion_time.is_null() && complete {
+        e.push(FieldError::required(path.child("completionTime"), "completionTime is required for Complete jobs"));
+    }
+    let parse_time = |v: &Value| str_of(v).parse::<jiff::Timestamp>().ok();
+    if (changed("startTime") || time_changed)
+        && let (Some(s), Some(c)) = (parse_time(start_time), parse_time(completion_time))
+        && c < s
+    {
+        e.push(FieldError::invalid(path.child("completionTime"), str_of(completion_time), "completionTime cannot be set before startTime"));
+    }
+    if (failed_changed || failure_target_changed) && failed && !failure_target {
+        e.push(invalid_no_value(conditions(), "cannot set Failed=True condition without the FailureTarget=true condition"));
+    }
+    if (complete_changed || scm_changed) && complete && !scm {
+        e.push(invalid_no_value(conditions(), "cannot set Complete=True condition without the SuccessCriteriaMet=true condition"));
+    }
+    let active = int(st, "active").unwrap_or(0);
+    if (finished_changed || changed("active")) && active > 0 && is_finished {
+        e.push(FieldError::invalid(path.child("active"), active, "active>0 is invalid for finished job"));
+    }
+    if (finished_changed || changed("startTime")) && start_time.is_null() && is_finished {
+        e.push(FieldError::required(path.child("startTime"), "startTime is required for finished job"));
+    }
+    let uncounted_n = items(get(uncounted, "succeeded")).len() + items(get(uncounted, "failed")).len();
+    if (finished_changed
+        || get(uncounted, "succeeded") != at(ost, "/uncountedTerminatedPods/succeeded")
+        || get(uncounted, "failed") != at(ost, "/uncountedTerminatedPods/failed"))
+        && is_finished
+        && uncounted_n > 0
+    {
+        e.push(FieldError::invalid(
+            path.child("uncountedTerminatedPods"),
+            Rendered(uncounted.to_string()),
+            "uncountedTerminatedPods needs to be empty for finished job",
+        ));
+    }
+    let completed = str_of(get(st, "completedIndexes"));
+    let failed_indexes = get(st, "failedIndexes");
+    if changed("completedIndexes")
+        && let Some(c) = completions
+        && let Err(err) = indexes_format(completed, c)
+    {
+        e.push(FieldError::invalid(path.child("completedIndexes"), completed, format!("error parsing completedIndexes: {err}")));
+    }
+    if changed("failedIndexes")
+        && per_index
+        && let (Some(c), Some(f)) = (completions, failed_indexes.as_str())
+        && let Err(err) = indexes_format(f, c)
+    {
+        e.push(FieldError::invalid(path.child("failedIndexes"), f, format!("error parsing failedIndexes: {err}")));
+    }
+    if changed("completedIndexes") && !completed.is_empty() && !indexed {
+        e.push(FieldError::invalid(
+            path.child("completedIndexes"),
+            completed,
+            "cannot set non-empty completedIndexes when non-indexed completion mode",
+        ));
+    }
+    if changed("failedIndexes")
+        && !per_index
+        && let Some(f) = failed_indexes.as_str()
+    {
+        e.push(FieldError::invalid(path.child("failedIndexes"), f, "cannot set non-null failedIndexes when backoffLimitPerIndex is null"));
+    }
+    if (changed("failedIndexes") || changed("completedIndexes"))
+        && let (Some(c), Some(f)) = (completions, failed_indexes.as_str())
+        && let Some(err) = indexes_overlap(completed, f, c)
+    {
+        e.push(FieldError::invalid(path.child("failedIndexes"), f, err));
+    }
+    let terminating = int(st, "terminating").unwrap_or(0);
+    if (finished_changed || changed("terminating")) && terminating > 0 && is_finished {
+        e.push(FieldError::invalid(path.child("terminating"), terminating, "terminating>0 is invalid for finished job"));
+    }
+    if (changed("ready") || changed("active"))
+        && let Some(ready) = int(st, "ready")
+        && ready > active
+    {
+        e.push(FieldError::invalid(path.child("ready"), ready, "cannot set more ready pods than active"));
+    }
+    if scm && failed {
+        e.push(invalid_no_value(conditions(), "cannot set SuccessCriteriaMet=True and Failed=true conditions"));
+    }
+    if scm && failure_target {
+        e.push(invalid_no_value(conditions(), "cannot set SuccessCriteriaMet=True and FailureTarget=true conditions"));
+    }
+    if !get(spec, "successPolicy").is_null() && !scm && complete {
+        e.push(invalid_no_value(conditions(), "cannot set Complete=True for Job with SuccessPolicy unless SuccessCriteriaMet=True"));
+    }
+
+    // ValidateJobStatusUpdate
+    for type_ in ["Failed", "Complete", "FailureTarget"] {
+        if condition_true(old, type_) && !condition_true(new, type_) {
+            e.push(invalid_no_value(conditions(), format!("cannot disable the terminal {type_}=True condition")));
+        }
+    }
+    let (f, of) = (int(st, "failed").unwrap_or(0), int(ost, "failed").unwrap_or(0));
+    if f < of {
+        e.push(FieldError::invalid(path.child("failed"), f, "cannot decrease the failed counter"));
+    }
+    // Indexed Jobs scaled down (completions == parallelism) may lose succeeded indexes.
+    let scalable = indexed && completions.is_some() && completions == get(spec, "parallelism").as_i64();
+    let (s, os) = (int(st, "succeeded").unwrap_or(0), int(ost, "succeeded").unwrap_or(0));
+    if !scalable && s < os {
+        e.push(FieldError::invalid(path.child("succeeded"), s, "cannot decrease the succeeded counter"));
+    }
+    if !completion_time.is_null() && !get(ost, "completionTime").is_null() && time_changed {
+        e.push(FieldError::invalid(path.child("completionTime"), str_of(completion_time), "completionTime cannot be mutated"));
+    }
+    if !get(ost, "startTime").is_null() && changed("startTime") && get(spec, "suspend").as_bool() != Some(true) {
+        e.push(FieldError::required(path.child("startTime"), "startTime cannot be removed for unsuspended job"));
+    }
+    if condition_true(old, "SuccessCriteriaMet") && !scm {
+        e.push(invalid_no_value(conditions(), "cannot disable the SuccessCriteriaMet=True condition"));
+    }
+    if condition_true(old, "Complete") && !condition_true(old, "SuccessCriteriaMet") && scm {
+        e.push(invalid_no_value(conditions(), "cannot set SuccessCriteriaMet=True for Job already has Complete=true conditions"));
+    }
+}
+
 fn cron_job(obj: &Value, e: &mut Errs) {
     let spec = get(obj, "spec");
     let path = FieldPath::root("spec");
@@ -1714,6 +1974,107 @@ mod tests {
         assert!(validate("", "v1", "Pod", &new, Some(&old)).is_empty());
         new["spec"]["containers"][0]["name"] = json!("d");
         assert_eq!(msgs(&validate("", "v1", "Pod", &new, Some(&old))), [format!("spec: Forbidden: {POD_UPDATE_MESSAGE}")]);
+    }
+
+    fn job_with_status(spec: Value, status: Value) -> Value {
+        let mut base = json!({"completions": 4, "parallelism": 2, "template": {}});
+        json_patch::merge(&mut base, &spec);
+        json!({"metadata": {"name": "j", "namespace": "d"}, "spec": base, "status": status})
+    }
+
+    fn status_msgs(spec: Value, old: Value, new: Value) -> Vec<String> {
+        msgs(&validate_status("batch", "Job", &job_with_status(spec.clone(), new), &job_with_status(spec, old)))
+    }
+
+    fn cond(type_: &str) -> Value {
+        json!({"type": type_, "status": "True"})
+    }
+
+    #[test]
+    fn job_status_rules_as_upstream() {
+        let t0 = "2026-01-01T00:00:00Z";
+        let started = json!({"startTime": t0, "active": 1});
+        // Counters never decrease (succeeded may for an elastic Indexed Job).
+        assert_eq!(
+            status_msgs(json!({}), json!({"succeeded": 2, "failed": 1}), json!({"succeeded": 1, "failed": 0})),
+            [
+                "status.failed: Invalid value: 0: cannot decrease the failed counter",
+                "status.succeeded: Invalid value: 1: cannot decrease the succeeded counter"
+            ]
+        );
+        let elastic = json!({"completionMode": "Indexed", "completions": 2, "parallelism": 2});
+        assert!(
+            status_msgs(elastic, json!({"succeeded": 2, "completedIndexes": "0-1"}), json!({"succeeded": 1, "completedIndexes": "0"}))
+                .is_empty()
+        );
+        // Terminal conditions need their companions, and stay.
+        let complete = json!({"startTime": t0, "completionTime": t0, "conditions": [cond("Complete")]});
+        assert_eq!(
+            status_msgs(json!({}), started.clone(), complete.clone()),
+            ["status.conditions: Invalid value: cannot set Complete=True condition without the SuccessCriteriaMet=true condition"]
+        );
+        assert_eq!(
+            status_msgs(json!({}), started.clone(), json!({"startTime": t0, "conditions": [cond("Failed")]})),
+            ["status.conditions: Invalid value: cannot set Failed=True condition without the FailureTarget=true condition"]
+        );
+        let done = json!({"startTime": t0, "completionTime": t0, "conditions": [cond("SuccessCriteriaMet"), cond("Complete")]});
+        assert!(status_msgs(json!({}), started.clone(), done.clone()).is_empty());
+        assert_eq!(
+            status_msgs(json!({}), done, json!({"startTime": t0, "completionTime": t0, "conditions": [cond("SuccessCriteriaMet")]})),
+            [
+                "status.completionTime: Invalid value: \"2026-01-01T00:00:00Z\": cannot set completionTime when there is no Complete=True condition",
+                "status.conditions: Invalid value: cannot disable the terminal Complete=True condition"
+            ]
+        );
+        // A finished Job has nothing active, uncounted or terminating.
+        let finishing = json!({"startTime": t0, "active": 1, "terminating": 1, "uncountedTerminatedPods": {"failed": ["u1"]},
+                               "conditions": [cond("FailureTarget"), cond("Failed")]});
+        assert_eq!(
+            status_msgs(json!({}), started.clone(), finishing),
+            [
+                "status.active: Invalid value: 1: active>0 is invalid for finished job",
+                "status.uncountedTerminatedPods: Invalid value: {\"failed\":[\"u1\"]}: uncountedTerminatedPods needs to be empty for finished job",
+                "status.terminating: Invalid value: 1: terminating>0 is invalid for finished job"
+            ]
+        );
+        // Indexes: their format, their mode, no overlap; uids once; ready <= active.
+        let indexed = json!({"completionMode": "Indexed", "backoffLimitPerIndex": 1});
+        assert_eq!(
+            status_msgs(indexed.clone(), json!({}), json!({"completedIndexes": "1,0", "failedIndexes": "4"})),
+            [
+                "status.completedIndexes: Invalid value: \"1,0\": error parsing completedIndexes: non-increasing order, previous: 1, current: 0",
+                "status.failedIndexes: Invalid value: \"4\": error parsing failedIndexes: too large index: \"4\""
+            ]
+        );
+        assert_eq!(
+            status_msgs(indexed, json!({}), json!({"completedIndexes": "0-2", "failedIndexes": "2"})),
+            ["status.failedIndexes: Invalid value: \"2\": failedIndexes and completedIndexes overlap at index: 2"]
+        );
+        assert_eq!(
+            status_msgs(json!({}), json!({}), json!({"completedIndexes": "0", "failedIndexes": ""})),
+            [
+                "status.completedIndexes: Invalid value: \"0\": cannot set non-empty completedIndexes when non-indexed completion mode",
+                "status.failedIndexes: Invalid value: \"\": cannot set non-null failedIndexes when backoffLimitPerIndex is null"
+            ]
+        );
+        assert_eq!(
+            status_msgs(
+                json!({}),
+                json!({}),
+                json!({"active": 1, "ready": 2, "uncountedTerminatedPods": {"succeeded": ["a"], "failed": ["a", ""]}})
+            ),
+            [
+                "status.uncountedTerminatedPods.failed[0]: Duplicate value: \"a\"",
+                "status.uncountedTerminatedPods.failed[1]: Invalid value: \"\": must not be empty",
+                "status.ready: Invalid value: 2: cannot set more ready pods than active"
+            ]
+        );
+        // startTime stays while the Job runs; it may change while suspended.
+        assert_eq!(
+            status_msgs(json!({}), started.clone(), json!({"startTime": "2026-01-01T00:01:00Z", "active": 1})),
+            ["status.startTime: Required value: startTime cannot be removed for unsuspended job"]
+        );
+        assert!(status_msgs(json!({"suspend": true}), started, json!({"startTime": null, "active": 1})).is_empty());
     }
 
     #[test]

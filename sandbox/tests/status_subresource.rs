@@ -283,3 +283,35 @@ async fn server_side_apply_to_status_owns_only_what_the_status_write_keeps() {
     assert_eq!(e["details"]["causes"][0]["field"], ".status.replicas", "{e}");
     assert_eq!(e["details"]["causes"][0]["message"], "conflict with \"controller\" with subresource \"status\"", "{e}");
 }
+
+/// A Job's status writes are validated as kube-apiserver v1.36's Job status
+/// strategy does (counters never decrease, terminal conditions need their
+/// companions); the main resource's writes leave the status alone.
+#[tokio::test]
+async fn job_status_writes_are_validated_as_upstream() {
+    let (_s, c) = start().await;
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}});
+    let (code, body) = raw(&c, "POST", "/apis/batch/v1/namespaces/default/jobs", "application/json", &job.to_string()).await;
+    assert_eq!(code, 201, "{body}");
+    let path = "/apis/batch/v1/namespaces/default/jobs/j/status";
+    let (code, body) = merge_patch(&c, path, json!({"status": {"startTime": "2026-01-01T00:00:00Z", "succeeded": 2}})).await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = merge_patch(&c, path, json!({"status": {"succeeded": 1}})).await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(body["reason"], "Invalid");
+    assert_eq!(body["message"], "Job.batch \"j\" is invalid: status.succeeded: Invalid value: 1: cannot decrease the succeeded counter");
+    let complete = json!({"status": {"completionTime": "2026-01-01T00:00:05Z",
+        "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"}]}});
+    let (code, body) = merge_patch(&c, path, complete).await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "Job.batch \"j\" is invalid: status.conditions: Invalid value: cannot set Complete=True condition without the SuccessCriteriaMet=true condition"
+    );
+    assert_eq!(body["details"]["causes"][0]["field"], "status.conditions");
+    // The main resource takes its status from the stored object: no error.
+    let (code, body) = merge_patch(&c, "/apis/batch/v1/namespaces/default/jobs/j", json!({"status": {"succeeded": 0}})).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["status"]["succeeded"], 2);
+}
