@@ -3,17 +3,11 @@
 //! asserted. (It needs the controller and scheduler binaries next to
 //! rudder-bench: `cargo test --workspace` builds them.)
 
+mod util;
+
 #[tokio::test]
 async fn job_benchmark_completes_every_job() {
-    let exe = env!("CARGO_BIN_EXE_rudder-bench");
-    let out = tokio::process::Command::new(exe)
-        .args(["job", "--jobs", "3", "--completions", "4", "--parallelism", "2", "--nodes", "2"])
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("rudder-bench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = util::bench(&["job", "--jobs", "3", "--completions", "4", "--parallelism", "2", "--nodes", "2"]).await;
     assert!(!stdout.contains("never"), "{stdout}");
     assert!(stdout.contains("Jobs complete            3 of 3, 12 pods counted succeeded of 12"), "{stdout}");
     assert!(stdout.contains("rudder-job-controller") && stdout.contains("peak RSS"), "{stdout}");

@@ -1,17 +1,11 @@
 //! The sandbox-objects benchmark runs end to end on a small count and
 //! counts every object; the figures themselves are printed, never asserted.
 
+mod util;
+
 #[tokio::test]
 async fn sandbox_objects_counts_every_object() {
-    let exe = env!("CARGO_BIN_EXE_rudder-bench");
-    let out = tokio::process::Command::new(exe)
-        .args(["sandbox-objects", "--pods", "200", "--concurrency", "8"])
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("rudder-bench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = util::bench(&["sandbox-objects", "--pods", "200", "--concurrency", "8"]).await;
     assert!(stdout.contains("(one page)") && stdout.contains("200 items"), "{stdout}");
     assert!(stdout.contains("200 events"), "{stdout}");
     assert!(stdout.contains("server peak RSS") && stdout.contains("MiB"), "{stdout}");
@@ -22,15 +16,7 @@ async fn sandbox_objects_counts_every_object() {
 /// never asserted).
 #[tokio::test]
 async fn client_rate_limit_counts_every_request() {
-    let exe = env!("CARGO_BIN_EXE_rudder-bench");
-    let out = tokio::process::Command::new(exe)
-        .args(["client-rate-limit", "--requests", "40", "--qps", "50", "--burst", "30"])
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("rudder-bench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = util::bench(&["client-rate-limit", "--requests", "40", "--qps", "50", "--burst", "30"]).await;
     assert!(stdout.contains("requests answered 200        40     (0 failed)"), "{stdout}");
     assert!(stdout.contains("rest_client_rate_limiter_duration_seconds: count 40,"), "{stdout}");
 }

@@ -3,17 +3,11 @@
 //! followed; the figures (rates, CPU, heartbeat gaps) are printed, never
 //! asserted.
 
+mod util;
+
 #[tokio::test]
 async fn sim_nodes_runs_and_removes_every_pod() {
-    let exe = env!("CARGO_BIN_EXE_rudder-bench");
-    let out = tokio::process::Command::new(exe)
-        .args(["sim-nodes", "--nodes", "3", "--pods", "30", "--concurrency", "8", "--heartbeat", "500ms"])
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("rudder-bench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = util::bench(&["sim-nodes", "--nodes", "3", "--pods", "30", "--concurrency", "8", "--heartbeat", "500ms"]).await;
     assert!(stdout.contains("sim-nodes: 3 nodes, 30 pods"), "{stdout}");
     assert!(stdout.contains("until all 30 pods were Running and Ready"), "{stdout}");
     assert!(stdout.contains("until all 30 pods were removed by their kubelet"), "{stdout}");

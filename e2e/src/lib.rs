@@ -209,6 +209,21 @@ impl World {
     }
 }
 
+/// Runs kubectl in namespace `ns` (see [`kubectl`]); panics if kubectl
+/// cannot be run at all.
+pub async fn kubectl_in(kubeconfig: &std::path::Path, ns: &str, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut all = vec!["-n", ns];
+    all.extend_from_slice(args);
+    kubectl(kubeconfig, &all).await.expect("kubectl runs")
+}
+
+/// As [`kubectl_in`], asserting that kubectl succeeded; what it printed.
+pub async fn kubectl_in_ok(kubeconfig: &std::path::Path, ns: &str, args: &[&str]) -> String {
+    let (status, out) = kubectl_in(kubeconfig, ns, args).await;
+    assert!(status.success(), "kubectl {args:?}: {out}");
+    out
+}
+
 /// Runs kubectl (`$RUDDER_KUBECTL`, else `kubectl` on PATH) with this
 /// kubeconfig; returns its exit status and what it printed (stdout, then
 /// stderr).

@@ -83,15 +83,11 @@ impl Ctx {
     }
 
     async fn kubectl(&self, args: &[&str]) -> (std::process::ExitStatus, String) {
-        let mut all = vec!["-n", self.ns.as_str()];
-        all.extend_from_slice(args);
-        rudder_e2e::kubectl(&self.kubeconfig, &all).await.expect("kubectl runs")
+        rudder_e2e::kubectl_in(&self.kubeconfig, &self.ns, args).await
     }
 
     async fn kubectl_ok(&self, args: &[&str]) -> String {
-        let (status, out) = self.kubectl(args).await;
-        assert!(status.success(), "kubectl {args:?}: {out}");
-        out
+        rudder_e2e::kubectl_in_ok(&self.kubeconfig, &self.ns, args).await
     }
 
     /// The Job's pods, every phase (its generated selector's label).
