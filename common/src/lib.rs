@@ -18,4 +18,5 @@ pub mod runtime;
 pub mod scheduling;
 pub mod selector;
 pub mod status;
+pub mod template_hash;
 pub mod workqueue;

@@ -894,7 +894,7 @@ pub fn new_replica_set(d: &Deployment, old_rss: &[&ReplicaSet], new_revision: &s
     let spec = d.spec.as_ref().ok_or_else(|| Error("deployment has no spec".to_string()))?;
     let collision_count = d.status.as_ref().and_then(|s| s.collision_count);
     let mut template: PodTemplateSpec = spec.template.clone();
-    let hash = crate::hash::pod_template_hash(&template, collision_count);
+    let hash = rudder_common::template_hash::pod_template_hash(&template, collision_count);
     let template_meta = template.metadata.get_or_insert_with(ObjectMeta::default);
     template_meta.labels.get_or_insert_with(BTreeMap::new).insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.to_string(), hash.clone());
     let labels = template_meta.labels.clone();
@@ -2137,7 +2137,7 @@ mod tests {
         d.metadata.annotations = Some([("team".to_string(), "a".to_string()), (REVISION_ANNOTATION.to_string(), "1".to_string())].into());
         let old = rs("old", 3, OLD);
         let created = new_replica_set(&d, &[&old], "2").unwrap();
-        let hash = crate::hash::pod_template_hash(&d.spec.as_ref().unwrap().template, Some(1));
+        let hash = rudder_common::template_hash::pod_template_hash(&d.spec.as_ref().unwrap().template, Some(1));
         assert_eq!(created.metadata.name, Some(format!("foo-{hash}")));
         assert_eq!(created.metadata.namespace.as_deref(), Some("default"));
         let owner = &created.metadata.owner_references.as_ref().unwrap()[0];

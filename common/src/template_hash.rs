@@ -1,5 +1,7 @@
-//! The `pod-template-hash` of a pod template, bit for bit as upstream
-//! computes it.
+//! The hash of a pod template, bit for bit as upstream's
+//! `controller.ComputeHash` computes it: the Deployment controller's
+//! `pod-template-hash` and the DaemonSet controller's
+//! `controller-revision-hash`.
 //!
 //! Upstream (`controller.ComputeHash` in `pkg/controller/controller_utils.go`,
 //! with `hashutil.DeepHashObject` and `k8s.io/utils/dump.ForHash`) feeds an
