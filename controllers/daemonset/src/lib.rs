@@ -1,1 +1,8 @@
-//! Rudder's daemonset controller. Not implemented yet: see the issue tracker.
+//! Rudder's DaemonSet controller: the pure parts of upstream
+//! `pkg/controller/daemon` (Kubernetes v1.36), without I/O.
+//!
+//! - [`pods`]: daemon pod tolerations, the node pinning affinity, the pod
+//!   template with its revision labels, and which nodes should run (and keep
+//!   running) the DaemonSet's pod.
+
+pub mod pods;
