@@ -529,6 +529,10 @@ impl Api {
         if r.group == "batch" && r.kind == "Job" {
             obj = crate::defaults::generate_job_selector(obj).map_err(ApiError::internal)?;
         }
+        if r.group == "apps" && r.kind == "DaemonSet" {
+            let asked = template_generation(&obj)?.unwrap_or(0);
+            set_template_generation(&mut obj, asked.max(1));
+        }
         if let Some(m) = manager {
             track(r, None, &mut obj, m)?;
         }
@@ -781,6 +785,13 @@ impl Api {
             };
         }
         crate::resets::prepare(r, sub, old, &mut new)?;
+        // A DaemonSet's template generation is the server's: the stored one,
+        // plus one when the main resource's write changes the template.
+        if r.group == "apps" && r.kind == "DaemonSet" {
+            let stored = template_generation(old)?.unwrap_or(0);
+            let changed = sub != Some("status") && new.pointer("/spec/template") != old.pointer("/spec/template");
+            set_template_generation(&mut new, if changed { stored + 1 } else { stored });
+        }
         // Generation follows the main resource's changes to the spec (and,
         // for Deployments, to the annotations, which the controller copies to
         // its ReplicaSets); status writes leave it.
@@ -1988,6 +1999,35 @@ fn to_scale(r: &ResourceType, obj: &Value) -> ApiResult<Value> {
         "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
         "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
     }))
+}
+
+/// The annotation in which apps/v1 shows a DaemonSet's template generation
+/// (upstream's internal `spec.templateGeneration`, converted).
+const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+/// A DaemonSet's template generation from its annotation, as the v1
+/// conversion reads it (not a number: 400, as a failed conversion).
+fn template_generation(obj: &Value) -> ApiResult<Option<i64>> {
+    match obj.pointer("/metadata/annotations").and_then(|a| a.get(TEMPLATE_GENERATION)).and_then(Value::as_str) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("strconv.ParseInt: parsing {}: invalid syntax", rudder_common::field::go_quote(v)))),
+    }
+}
+
+/// The annotation as the v1 conversion writes it (only a non-zero generation).
+fn set_template_generation(obj: &mut Value, generation: i64) {
+    let m = meta::meta_mut(obj);
+    let annotations = m.entry("annotations").or_insert_with(|| json!({}));
+    if let Some(a) = annotations.as_object_mut() {
+        if generation == 0 {
+            a.remove(TEMPLATE_GENERATION);
+        } else {
+            a.insert(TEMPLATE_GENERATION.into(), json!(generation.to_string()));
+        }
+    }
 }
 
 /// A delete's preconditions (uid, resourceVersion) against the stored object.
