@@ -4,5 +4,8 @@
 //! - [`pods`]: daemon pod tolerations, the node pinning affinity, the pod
 //!   template with its revision labels, and which nodes should run (and keep
 //!   running) the DaemonSet's pod.
+//! - [`history`]: the ControllerRevisions (names, data, revision numbers,
+//!   duplicates, cleanup).
 
+pub mod history;
 pub mod pods;
