@@ -10,6 +10,7 @@ pub mod expectations;
 pub mod field;
 pub mod flags;
 pub mod http;
+pub mod intstr;
 pub mod leader;
 pub mod pods;
 pub mod process;

@@ -15,7 +15,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::num::{IntErrorKind, ParseIntError};
+use std::num::ParseIntError;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetCondition};
@@ -450,36 +450,9 @@ pub fn replicas_annotations_need_update(rs: &ReplicaSet, desired_replicas: i32, 
 // ---------------------------------------------------------------------------
 // Fenceposts.
 
-fn go_atoi_error(s: &str, e: &ParseIntError) -> String {
-    let what = match e.kind() {
-        IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => "value out of range",
-        _ => "invalid syntax",
-    };
-    format!("strconv.Atoi: parsing {}: {what}", go_quote(s))
-}
-
-/// Upstream `intstr.GetScaledValueFromIntOrPercent`: an int as is, a
-/// percentage of `total` rounded up or down (`"x%"` only; anything else is
-/// an error, as is a missing value).
+/// Upstream `intstr.GetScaledValueFromIntOrPercent` (`rudder_common::intstr`).
 pub fn get_scaled_value_from_int_or_percent(value: Option<&IntOrString>, total: i32, round_up: bool) -> Result<i32, Error> {
-    let Some(value) = value else {
-        return Err(Error("nil value for IntOrString".to_string()));
-    };
-    match value {
-        IntOrString::Int(i) => Ok(*i),
-        IntOrString::String(s) => {
-            let Some(number) = s.strip_suffix('%') else {
-                return Err(Error("invalid value for IntOrString: invalid type: string is not a percentage".to_string()));
-            };
-            let v: i64 = number.parse().map_err(|e| {
-                Error(format!("invalid value for IntOrString: invalid value {}: {}", go_quote(s), go_atoi_error(number, &e)))
-            })?;
-            let scaled = v as f64 * f64::from(total) / 100.0;
-            let scaled = if round_up { scaled.ceil() } else { scaled.floor() };
-            // Go: int(float64) then int32(int), which wraps.
-            Ok((scaled as i64) as i32)
-        }
-    }
+    rudder_common::intstr::scaled_value_from_int_or_percent(value, total, round_up).map_err(Error)
 }
 
 /// Upstream `ResolveFenceposts`: maxSurge rounded up, maxUnavailable
