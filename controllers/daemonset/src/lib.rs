@@ -6,6 +6,8 @@
 //!   running) the DaemonSet's pod.
 //! - [`history`]: the ControllerRevisions (names, data, revision numbers,
 //!   duplicates, cleanup).
+//! - [`update`]: the RollingUpdate step (maxUnavailable, maxSurge).
 
 pub mod history;
 pub mod pods;
+pub mod update;
