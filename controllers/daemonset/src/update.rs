@@ -71,11 +71,7 @@ pub fn surge_count(ds: &DaemonSet, desired: i32) -> Result<i32, String> {
 /// number scheduled), with maxUnavailable 1 when both come out 0 on a
 /// DaemonSet that wants pods; every node that should run the pod gets an
 /// entry in `by_node` (empty when it has none).
-pub fn desired_counts<'a>(
-    ds: &DaemonSet,
-    nodes: &[&Node],
-    by_node: &mut BTreeMap<String, Vec<&'a Pod>>,
-) -> Result<(i32, i32, i32), String> {
+pub fn desired_counts(ds: &DaemonSet, nodes: &[&Node], by_node: &mut BTreeMap<String, Vec<&Pod>>) -> Result<(i32, i32, i32), String> {
     let mut desired = 0;
     for node in nodes {
         if !node_should_run_daemon_pod(node, ds).0 {
