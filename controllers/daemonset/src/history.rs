@@ -15,26 +15,42 @@ use serde_json::{Value, json};
 use crate::pods::REVISION_HASH_LABEL;
 
 /// Upstream `getPatch`: `{"spec":{"template":<template, "$patch":"replace">}}`
-/// as Go's encoding/json writes it after a round trip through maps: every
-/// object's keys sorted, no spaces; the fields Go always writes
-/// (`metadata.creationTimestamp: null`, each container's `resources`) are
-/// there even when absent here.
+/// as Go's encoding/json writes it after a round trip through maps (see
+/// [`go_json`]); the fields Go always writes (`metadata`, `spec`,
+/// `spec.containers`, each container's `resources`) are there even when
+/// absent here. Since v1.34 a zero `creationTimestamp` is omitted.
 pub fn revision_data(ds: &DaemonSet) -> Vec<u8> {
     let template = ds.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
     let mut t = serde_json::to_value(&template).unwrap_or_else(|_| json!({}));
     go_zero_fields(&mut t);
     t["$patch"] = json!("replace");
-    // serde_json's maps are sorted by key, as Go's encoding of a map.
-    serde_json::to_vec(&json!({"spec": {"template": t}})).unwrap_or_default()
+    go_json(&json!({"spec": {"template": t}}))
+}
+
+/// A JSON value as Go's encoding/json writes a generic map: compact, every
+/// object's keys sorted (serde_json's maps are), and strings HTML-safe
+/// (`<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c` and so on; these
+/// characters can only occur inside strings).
+pub fn go_json(v: &Value) -> Vec<u8> {
+    let text = serde_json::to_string(v).unwrap_or_default();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out.into_bytes()
 }
 
 /// The struct-typed fields Go's encoding/json writes even when empty.
 fn go_zero_fields(template: &mut Value) {
     let Some(t) = template.as_object_mut() else { return };
-    let metadata = t.entry("metadata").or_insert_with(|| json!({}));
-    if let Some(m) = metadata.as_object_mut() {
-        m.entry("creationTimestamp").or_insert(Value::Null);
-    }
+    t.entry("metadata").or_insert_with(|| json!({}));
     let spec = t.entry("spec").or_insert_with(|| json!({}));
     if let Some(spec) = spec.as_object_mut() {
         spec.entry("containers").or_insert(Value::Null);
@@ -53,8 +69,10 @@ pub fn matches(ds: &DaemonSet, revision: &ControllerRevision) -> bool {
     revision.data.as_ref().is_some_and(|d| raw_bytes(d) == revision_data(ds))
 }
 
+/// A revision's data as Go wrote it (kept as a JSON value here, it is
+/// written back the same way).
 fn raw_bytes(data: &RawExtension) -> Vec<u8> {
-    serde_json::to_vec(&data.0).unwrap_or_default()
+    go_json(&data.0)
 }
 
 /// The `controller-revision-hash` of the DaemonSet's current template
@@ -192,8 +210,16 @@ mod tests {
         let data = String::from_utf8(revision_data(&ds("agent:1"))).unwrap();
         assert_eq!(
             data,
-            r#"{"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,"labels":{"app":"agent"}},"spec":{"containers":[{"image":"agent:1","name":"a","resources":{},"terminationMessagePath":"/dev/termination-log"}],"dnsPolicy":"ClusterFirst","restartPolicy":"Always"}}}}"#
+            r#"{"spec":{"template":{"$patch":"replace","metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"image":"agent:1","name":"a","resources":{},"terminationMessagePath":"/dev/termination-log"}],"dnsPolicy":"ClusterFirst","restartPolicy":"Always"}}}}"#
         );
+        // Go's HTML-safe strings.
+        let mut odd = ds("agent:1");
+        odd.spec.as_mut().unwrap().template.spec.as_mut().unwrap().containers[0].args = Some(vec!["a<b && c>d \u{2028}".into()]);
+        let data = String::from_utf8(revision_data(&odd)).unwrap();
+        assert!(data.contains(r#""args":["a\u003cb \u0026\u0026 c\u003ed \u2028"]"#), "{data}");
+        // A stored revision is compared as Go wrote it.
+        let r = new_revision(&odd, 1);
+        assert!(matches(&odd, &r));
     }
 
     #[test]

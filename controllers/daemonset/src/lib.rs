@@ -6,8 +6,11 @@
 //!   running) the DaemonSet's pod.
 //! - [`history`]: the ControllerRevisions (names, data, revision numbers,
 //!   duplicates, cleanup).
+//! - [`sync`]: the pods by node, the manage step, the failed pods back-off,
+//!   the status counts.
 //! - [`update`]: the RollingUpdate step (maxUnavailable, maxSurge).
 
 pub mod history;
 pub mod pods;
+pub mod sync;
 pub mod update;

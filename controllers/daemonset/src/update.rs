@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
+use rudder_common::field::go_quote;
 use rudder_common::intstr::scaled_value_from_int_or_percent;
 use rudder_common::pods::is_pod_available;
 
@@ -80,8 +81,9 @@ pub fn desired_counts(ds: &DaemonSet, nodes: &[&Node], by_node: &mut BTreeMap<St
         desired += 1;
         by_node.entry(node.metadata.name.clone().unwrap_or_default()).or_default();
     }
-    let mut unavailable = unavailable_count(ds, desired)?;
-    let surge = surge_count(ds, desired)?;
+    let wrap = |what: &str, e: String| format!("couldn't get unavailable numbers: invalid value for {what}: {e}");
+    let mut unavailable = unavailable_count(ds, desired).map_err(|e| wrap("MaxUnavailable", e))?;
+    let surge = surge_count(ds, desired).map_err(|e| wrap("MaxSurge", e))?;
     if desired > 0 && unavailable == 0 && surge == 0 {
         unavailable = 1;
     }
@@ -114,8 +116,12 @@ pub fn rolling_update(
     let (max_surge, max_unavailable, desired) = desired_counts(ds, nodes, &mut by_node)?;
     let min_ready = ds.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0);
     let available = |p: &Pod| is_pod_available(p, min_ready, now);
-    let node_named = |name: &str| nodes.iter().find(|n| n.metadata.name.as_deref() == Some(name)).copied();
-    let should_run = |name: &str| node_named(name).is_some_and(|n| node_should_run_daemon_pod(n, ds).0);
+    // Upstream reads the node from its lister: a pod pinned to a node that
+    // is gone fails the step.
+    let should_run = |name: &str| match nodes.iter().find(|n| n.metadata.name.as_deref() == Some(name)) {
+        Some(n) => Ok(node_should_run_daemon_pod(n, ds).0),
+        None => Err(format!("couldn't get node for nodeName {}: node {} not found", go_quote(name), go_quote(name))),
+    };
 
     if max_surge == 0 {
         // Delete old pods up to maxUnavailable; the manage loop creates their replacements.
@@ -169,13 +175,13 @@ pub fn rolling_update(
             (_, None) => {}
             (None, Some(old)) => {
                 if !available(old) {
-                    if !should_run(node) {
+                    if !should_run(node)? {
                         delete.push(pod_name(old));
                         continue;
                     }
                     allowed.push(node.clone());
                 } else {
-                    if !should_run(node) {
+                    if !should_run(node)? {
                         should_not_run.push(old);
                         continue;
                     }
