@@ -53,6 +53,35 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Pod, PodCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+/// Upstream `getPodsPrefix`: `<name>-`, or the bare name when the dash
+/// would make it an invalid name prefix.
+pub fn pods_prefix(name: &str) -> String {
+    // Validated as a name prefix: the trailing dash counts as a letter.
+    if crate::selector::is_dns1123_subdomain(&format!("{name}a")).is_empty() { format!("{name}-") } else { name.to_string() }
+}
+
+/// Upstream `GetPodFromTemplate`: a pod from a controller's template (its
+/// labels, annotations and finalizers, its spec), `generateName` from the
+/// controller's name, in the controller's namespace, with its ControllerRef.
+pub fn pod_from_template(
+    template: &k8s_openapi::api::core::v1::PodTemplateSpec,
+    controller_name: &str,
+    namespace: Option<String>,
+    controller_ref: k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
+) -> Pod {
+    let from = template.metadata.clone().unwrap_or_default();
+    let metadata = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        labels: from.labels,
+        annotations: from.annotations,
+        finalizers: from.finalizers,
+        generate_name: Some(pods_prefix(controller_name)),
+        namespace,
+        owner_references: Some(vec![controller_ref]),
+        ..Default::default()
+    };
+    Pod { metadata, spec: template.spec.clone(), status: None }
+}
+
 /// The pod annotation that orders deletions (upstream `PodDeletionCost`).
 pub const POD_DELETION_COST_ANNOTATION: &str = "controller.kubernetes.io/pod-deletion-cost";
 

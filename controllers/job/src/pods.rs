@@ -86,11 +86,6 @@ pub fn orphan_finalizer_to_remove(pod: &Pod, owner: Option<&Job>) -> bool {
 
 /// Upstream `getPodsPrefix`: `<name>-`, or the bare name when the prefix
 /// would not be a valid DNS subdomain prefix.
-fn pods_prefix(name: &str) -> String {
-    // Validated as a name prefix: the trailing dash counts as a letter.
-    if rudder_common::selector::is_dns1123_subdomain(&format!("{name}a")).is_empty() { format!("{name}-") } else { name.to_string() }
-}
-
 fn add_index_env(container: &mut Container) {
     let env = container.env.get_or_insert_with(Vec::new);
     if env.iter().any(|e| e.name == COMPLETION_INDEX_ENV) {
@@ -143,7 +138,7 @@ pub fn new_pod(job: &Job, index: Option<i64>, replaced: Option<&Pod>) -> Option<
     if !finalizers.iter().any(|f| f == JOB_TRACKING_FINALIZER) {
         finalizers.push(JOB_TRACKING_FINALIZER.to_string());
     }
-    meta.generate_name = Some(pods_prefix(name));
+    meta.generate_name = Some(rudder_common::pods::pods_prefix(name));
     if let Some(ix) = index {
         pod_spec.init_containers.iter_mut().flatten().for_each(add_index_env);
         pod_spec.containers.iter_mut().for_each(add_index_env);

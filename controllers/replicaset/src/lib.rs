@@ -135,13 +135,10 @@ pub fn next_availability_check(rs: &ReplicaSet, active: &[&Pod], now: Timestamp)
 /// The pod a ReplicaSet creates: its template, `generateName: <rs>-`, the
 /// ControllerRef (upstream `GetPodFromTemplate`).
 pub fn pod_from_template(rs: &ReplicaSet) -> Option<Pod> {
-    let template = rs.spec.as_ref()?.template.clone()?;
-    let mut meta = template.metadata.unwrap_or_default();
-    meta.generate_name = Some(format!("{}-", rs.metadata.name.as_deref().unwrap_or_default()));
-    meta.name = None;
-    meta.namespace = rs.metadata.namespace.clone();
-    meta.owner_references = Some(vec![rudder_common::controller_ref::controller_ref_for(rs)?]);
-    Some(Pod { metadata: meta, spec: template.spec, status: None })
+    let template = rs.spec.as_ref()?.template.as_ref()?;
+    let controller_ref = rudder_common::controller_ref::controller_ref_for(rs)?;
+    let name = rs.metadata.name.as_deref().unwrap_or_default();
+    Some(rudder_common::pods::pod_from_template(template, name, rs.metadata.namespace.clone(), controller_ref))
 }
 
 /// Upstream `reportSortingDeletionAgeRatioMetric`: for each ready victim,
