@@ -327,6 +327,55 @@ impl UidTrackingControllerExpectations {
     }
 }
 
+/// What one watch event of a dependent means for its owner's expectations
+/// (upstream's pod handlers): the first sight of a dependent is its
+/// creation, unless it is already being deleted; its first sight with a
+/// deletionTimestamp, or its disappearance without one seen, is its deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sighting {
+    Created,
+    Deleted,
+    Nothing,
+}
+
+impl Sighting {
+    /// Lowers the owner's expectations accordingly.
+    pub fn observe(self, expectations: &ControllerExpectations, key: &str) {
+        match self {
+            Sighting::Created => expectations.creation_observed(key),
+            Sighting::Deleted => expectations.deletion_observed(key),
+            Sighting::Nothing => {}
+        }
+    }
+}
+
+/// The dependents a watch has shown (by uid), to tell [`Sighting`]s apart.
+#[derive(Debug, Default)]
+pub struct Sightings {
+    known: HashSet<String>,
+    deleting: HashSet<String>,
+}
+
+impl Sightings {
+    /// An added or updated dependent.
+    pub fn apply(&mut self, uid: &str, deleting: bool) -> Sighting {
+        let first = self.known.insert(uid.to_string());
+        if deleting {
+            if self.deleting.insert(uid.to_string()) { Sighting::Deleted } else { Sighting::Nothing }
+        } else if first {
+            Sighting::Created
+        } else {
+            Sighting::Nothing
+        }
+    }
+
+    /// A dependent gone.
+    pub fn delete(&mut self, uid: &str) -> Sighting {
+        self.known.remove(uid);
+        if self.deleting.remove(uid) { Sighting::Nothing } else { Sighting::Deleted }
+    }
+}
+
 /// Per owner, the dependents (by uid) whose finalizer removal was issued
 /// and not yet observed through the watch (upstream's Job-specific
 /// `uidTrackingExpectations` in `pkg/controller/job/tracking_utils.go`).
@@ -558,5 +607,24 @@ mod tests {
         assert_eq!(e.expected("ns/j"), std::collections::BTreeSet::from(["b".to_string()]));
         e.delete("ns/j");
         assert!(e.expected("ns/j").is_empty());
+    }
+
+    #[test]
+    fn sightings_count_each_creation_and_deletion_once() {
+        let mut s = Sightings::default();
+        assert_eq!(s.apply("a", false), Sighting::Created);
+        assert_eq!(s.apply("a", false), Sighting::Nothing);
+        assert_eq!(s.apply("a", true), Sighting::Deleted);
+        assert_eq!(s.apply("a", true), Sighting::Nothing);
+        assert_eq!(s.delete("a"), Sighting::Nothing, "its deletion was seen already");
+        assert_eq!(s.apply("b", true), Sighting::Deleted, "first seen deleting: no creation");
+        assert_eq!(s.apply("c", false), Sighting::Created);
+        assert_eq!(s.delete("c"), Sighting::Deleted);
+        let e = ControllerExpectations::new();
+        e.set_expectations("ns/x", 1, 1);
+        Sighting::Created.observe(&e, "ns/x");
+        assert!(!e.satisfied_expectations("ns/x"));
+        Sighting::Deleted.observe(&e, "ns/x");
+        assert!(e.satisfied_expectations("ns/x"));
     }
 }

@@ -37,6 +37,18 @@ pub struct World {
     started: Vec<(String, Vec<String>)>,
 }
 
+/// With `E2E_KEEP_LOGS` set, a world's directory (the binaries' logs) is
+/// kept when it is dropped, and its path printed.
+impl Drop for World {
+    fn drop(&mut self) {
+        if std::env::var_os("E2E_KEEP_LOGS").is_some()
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!("world logs kept in {}", dir.keep().display());
+        }
+    }
+}
+
 /// Keeps nodes added with [`World::add_nodes`] running.
 pub struct NodesGuard {
     _stop: tokio::sync::oneshot::Sender<()>,

@@ -23,7 +23,7 @@ use rudder_common::controller::{Shell, create_in_slow_start_batches};
 use rudder_common::controller_ref::{ControllerRefManager, controller_of, owners_to_sync};
 use rudder_common::errors::{SyncError, has_status_cause, is_status, message};
 use rudder_common::events::{EventType, Recorder, object_reference};
-use rudder_common::expectations::{ControllerExpectations, FinalizerExpectations};
+use rudder_common::expectations::{ControllerExpectations, FinalizerExpectations, Sightings};
 use rudder_common::flags::{self, CommonArgs, HasCommon};
 use rudder_common::runtime::{self, Context, chain};
 use rudder_common::selector::Selector;
@@ -369,8 +369,7 @@ async fn delete_pod(pods: &Api<Pod>, pod: &Pod) -> Result<(), kube::Error> {
 /// (or gone) fulfils an expected finalizer removal.
 #[derive(Default)]
 struct Observed {
-    known: HashSet<String>,
-    deleting: HashSet<String>,
+    seen: Sightings,
     /// Pods seen finished and holding the tracking finalizer (upstream's
     /// `terminated_pods_tracking_finalizer_total`, any owner).
     finished_tracked: HashSet<String>,
@@ -379,16 +378,10 @@ struct Observed {
 impl Observed {
     fn apply(&mut self, s: &State, p: &Pod) {
         let uid = p.metadata.uid.clone().unwrap_or_default();
-        let first = self.known.insert(uid.clone());
+        let sighting = self.seen.apply(&uid, p.metadata.deletion_timestamp.is_some());
         self.finished_tracked(s, &uid, jm::finished_with_finalizer(p));
         let Some(key) = owner_job(p) else { return };
-        if p.metadata.deletion_timestamp.is_some() {
-            if self.deleting.insert(uid.clone()) {
-                s.expectations.deletion_observed(&key);
-            }
-        } else if first {
-            s.expectations.creation_observed(&key);
-        }
+        sighting.observe(&s.expectations, &key);
         if !has_tracking_finalizer(p) {
             s.finalizers.removal_observed(&key, &uid);
         }
@@ -411,13 +404,10 @@ impl Observed {
 
     fn delete(&mut self, s: &State, p: &Pod) {
         let uid = p.metadata.uid.clone().unwrap_or_default();
-        self.known.remove(&uid);
+        let sighting = self.seen.delete(&uid);
         self.finished_tracked(s, &uid, false);
-        let was_deleting = self.deleting.remove(&uid);
         if let Some(key) = owner_job(p) {
-            if !was_deleting {
-                s.expectations.deletion_observed(&key);
-            }
+            sighting.observe(&s.expectations, &key);
             s.finalizers.removal_observed(&key, &uid);
         }
     }
