@@ -7,6 +7,7 @@
 //! cargo run --release -p rudder-bench -- replicaset --replicasets 100 --replicas 100
 //! cargo run --release -p rudder-bench -- deployment --deployments 50 --replicas 20
 //! cargo run --release -p rudder-bench -- job --jobs 100 --completions 50
+//! cargo run --release -p rudder-bench -- daemonset --nodes 500
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
@@ -21,6 +22,7 @@ use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 mod cluster;
+mod daemonset;
 mod deployment;
 mod job;
 mod replicaset;
@@ -141,6 +143,18 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         nodes: usize,
     },
+    /// rudder-daemonset-controller with rudder-scheduler (the binaries next
+    /// to this one) on N simulated nodes: one DaemonSet created, then its
+    /// template changed; prints the time until a pod is available on every
+    /// node and until the new template is on every node, each controller's
+    /// CPU time and peak RSS.
+    Daemonset {
+        #[arg(long, default_value_t = 500)]
+        nodes: usize,
+        /// The rolling update's maxUnavailable (a number or a percentage).
+        #[arg(long, default_value = "10%")]
+        max_unavailable: String,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -173,6 +187,9 @@ async fn main() {
         }
         Command::Job { jobs, completions, parallelism, nodes } => {
             job::run(job::Params { jobs, completions, parallelism, nodes }).await.map(|r| print!("{r}"))
+        }
+        Command::Daemonset { nodes, max_unavailable } => {
+            daemonset::run(daemonset::Params { nodes, max_unavailable }).await.map(|r| print!("{r}"))
         }
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,

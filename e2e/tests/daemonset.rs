@@ -408,3 +408,29 @@ async fn a_node_that_stops_keeps_its_pod_counted() {
     assert_eq!(still.len(), 1, "no replacement, no eviction");
     assert_eq!(still[0].metadata.uid, on_fragile);
 }
+
+#[tokio::test]
+async fn a_failed_daemon_pod_is_replaced_with_an_event() {
+    let world = world().await;
+    let t = setup(&world).await;
+    t.create(&daemonset("agent", json!({}), json!({}))).await;
+    let before = t.settled_on("agent", &ALL).await;
+    // The kubelet rejects the pod on sim-node-0 (as for a missing resource): phase Failed.
+    let victim = before.iter().find(|p| node_of(p) == "sim-node-0").unwrap();
+    let name = victim.metadata.name.clone().unwrap();
+    let status = json!({"status": {"phase": "Failed", "reason": "OutOfcpu", "message": "Pod was rejected"}});
+    t.pods.patch_status(&name, &PatchParams::default(), &Patch::Merge(status)).await.expect("failed");
+    let after = eventually(60, "a new pod on sim-node-0", || async {
+        let pods = t.settled_on("agent", &ALL).await;
+        pods.iter().any(|p| node_of(p) == "sim-node-0" && p.metadata.name.as_deref() != Some(name.as_str())).then_some(pods)
+    })
+    .await;
+    assert_eq!(after.len(), 3);
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(t.client.clone(), &t.ns);
+    let note = eventually(30, "the FailedDaemonPod event", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items.into_iter().find(|e| e.reason.as_deref() == Some("FailedDaemonPod")).and_then(|e| e.note)
+    })
+    .await;
+    assert_eq!(note, format!("Found failed daemon pod {}/{name} on node sim-node-0, will try to kill it", t.ns));
+}
