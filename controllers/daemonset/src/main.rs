@@ -32,7 +32,7 @@ use rudder_common::runtime::{self, Context};
 use rudder_common::selector::Selector;
 use rudder_common::workqueue::key_of;
 use rudder_daemonset::history::{self, Current};
-use rudder_daemonset::pods::{REVISION_HASH_LABEL, node_should_run_daemon_pod, pin_to_node, pod_template, template_generation};
+use rudder_daemonset::pods::{Placement, REVISION_HASH_LABEL, pin_to_node, pod_template, template_generation};
 use rudder_daemonset::sync::{self as dsync, BURST_REPLICAS, FailedPodsBackoff, STATUS_UPDATE_RETRIES};
 use rudder_daemonset::update::rolling_update;
 use tracing::{debug, warn};
@@ -119,11 +119,10 @@ async fn sync(ds: Arc<DaemonSet>, s: Arc<State>) -> Result<Action, SyncError> {
     let nodes: Vec<Arc<Node>> = s.nodes.state();
     let nodes: Vec<&Node> = nodes.iter().map(|n| n.as_ref()).collect();
     let pods = claim_pods(ds, s, selector.clone()).await?;
-    let hash = construct_history(ds, s, selector, &pods)
+    let refs: Vec<&Pod> = pods.iter().map(|p| p.as_ref()).collect();
+    let (hash, old) = construct_history(ds, s, selector, &refs)
         .await
         .map_err(|e| SyncError(format!("failed to construct revisions of DaemonSet: {e}")))?;
-    let (hash, old) = hash;
-    let refs: Vec<&Pod> = pods.iter().collect();
     let satisfied = s.expectations.satisfied_expectations(&key);
     debug!(daemonset = %key, satisfied, hash = %hash, pods = %pods_summary(&refs), "sync");
     let mut requeue: Option<Duration> = None;
@@ -181,20 +180,27 @@ fn pods_summary(pods: &[&Pod]) -> String {
 
 /// Upstream `getDaemonPods`: the DaemonSet's pods (every phase), after
 /// adopting matching orphans and releasing the ones that stopped matching.
-async fn claim_pods(ds: &DaemonSet, s: &State, selector: Selector) -> Result<Vec<Pod>, SyncError> {
+/// Pods it controls that still match are taken from the cache as they are
+/// (no copy); only the others go through the claim.
+async fn claim_pods(ds: &DaemonSet, s: &State, selector: Selector) -> Result<Vec<Arc<Pod>>, SyncError> {
     let ns = ds.namespace().unwrap_or_default();
     let uid = ds.metadata.uid.clone().unwrap_or_default();
-    let owned = s.pods.by_index(BY_CONTROLLER, &uid);
-    let orphans = s.pods.by_index(ORPHANS, &ns);
-    let candidates: Vec<Pod> =
-        owned.iter().chain(orphans.iter().filter(|p| selector.matches(p.labels()))).map(|p| p.as_ref().clone()).collect();
+    let (mut pods, to_release): (Vec<Arc<Pod>>, Vec<Arc<Pod>>) =
+        s.pods.by_index(BY_CONTROLLER, &uid).into_iter().partition(|p| selector.matches(p.labels()));
+    let orphans: Vec<Pod> = s.pods.by_index(ORPHANS, &ns).iter().filter(|p| selector.matches(p.labels())).map(|p| Pod::clone(p)).collect();
+    if to_release.is_empty() && orphans.is_empty() {
+        return Ok(pods);
+    }
+    let candidates: Vec<Pod> = to_release.iter().map(|p| Pod::clone(p)).chain(orphans).collect();
     let mut manager = ControllerRefManager::new(
         Api::<Pod>::namespaced(s.client.clone(), &ns),
         Api::<DaemonSet>::namespaced(s.client.clone(), &ns),
         ds,
         selector,
     )?;
-    manager.claim(candidates).await.into_result().map_err(SyncError::from)
+    let adopted = manager.claim(candidates).await.into_result().map_err(SyncError::from)?;
+    pods.extend(adopted.into_iter().map(Arc::new));
+    Ok(pods)
 }
 
 /// Upstream `constructHistory` (with `snapshot` and `dedupCurHistories`):
@@ -203,7 +209,7 @@ async fn construct_history(
     ds: &DaemonSet,
     s: &State,
     selector: Selector,
-    pods: &[Pod],
+    pods: &[&Pod],
 ) -> Result<(String, Vec<ControllerRevision>), String> {
     let ns = ds.namespace().unwrap_or_default();
     let api: Api<ControllerRevision> = Api::namespaced(s.client.clone(), &ns);
@@ -426,7 +432,7 @@ fn daemonsets_for_node(s: &State, node: &Node) -> Vec<ObjectRef<DaemonSet>> {
         .state()
         .iter()
         .filter(|ds| {
-            let (should_run, should_continue) = node_should_run_daemon_pod(node, ds);
+            let (should_run, should_continue) = Placement::of(ds).verdict(node);
             let has = scheduled.contains(&key_of(ds.as_ref()));
             let misscheduled = ds.status.as_ref().is_some_and(|st| st.number_misscheduled > 0);
             if has { !should_continue || misscheduled } else { should_run }

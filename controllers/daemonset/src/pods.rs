@@ -130,29 +130,54 @@ pub fn new_pod(ds: &DaemonSet, node: &str) -> Pod {
     Pod { metadata: template.metadata.unwrap_or_default(), spec: Some(spec), status: None }
 }
 
-/// Upstream `NodeShouldRunDaemonPod`: (should run, should continue
-/// running). A pod's nodeName or required node affinity (nodeSelector,
-/// affinity) that excludes the node: neither. A NoSchedule or NoExecute
-/// taint not tolerated: not run, but a pod already there keeps running
-/// unless a NoExecute taint is not tolerated.
+/// What decides where a DaemonSet's pod runs, read once from the DaemonSet
+/// (the template's nodeName, its required node affinity, the tolerations
+/// with the daemon ones added) and then asked per node.
+pub struct Placement {
+    node_name: String,
+    affinity: RequiredNodeAffinity,
+    tolerations: Vec<Toleration>,
+}
+
+impl Placement {
+    pub fn of(ds: &DaemonSet) -> Placement {
+        let pod = new_pod(ds, "");
+        let spec = ds.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        Placement {
+            node_name: spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
+            affinity: RequiredNodeAffinity::of_pod(&pod),
+            tolerations: pod.spec.and_then(|s| s.tolerations).unwrap_or_default(),
+        }
+    }
+
+    /// Upstream `NodeShouldRunDaemonPod`: (should run, should continue
+    /// running). A template nodeName or required node affinity
+    /// (nodeSelector, affinity) that excludes the node: neither. A
+    /// NoSchedule or NoExecute taint not tolerated: not run, but a pod
+    /// already there keeps running unless a NoExecute taint is not tolerated.
+    pub fn verdict(&self, node: &Node) -> (bool, bool) {
+        let name = node.metadata.name.as_deref().unwrap_or_default();
+        if !self.node_name.is_empty() && self.node_name != name {
+            return (false, false);
+        }
+        if !self.affinity.matches(node) {
+            return (false, false);
+        }
+        let taints = node.spec.as_ref().and_then(|s| s.taints.as_deref()).unwrap_or_default();
+        let untolerated = |effects: &[&str]| {
+            find_matching_untolerated_taint(taints, &self.tolerations, |t| effects.contains(&t.effect.as_str())).is_some()
+        };
+        if untolerated(&[NO_SCHEDULE, NO_EXECUTE]) {
+            return (false, !untolerated(&[NO_EXECUTE]));
+        }
+        (true, true)
+    }
+}
+
+/// [`Placement::verdict`] for one node (a sync over many nodes makes the
+/// [`Placement`] once).
 pub fn node_should_run_daemon_pod(node: &Node, ds: &DaemonSet) -> (bool, bool) {
-    let name = node.metadata.name.as_deref().unwrap_or_default();
-    let template_node = ds.spec.as_ref().and_then(|s| s.template.spec.as_ref()).and_then(|s| s.node_name.as_deref()).unwrap_or_default();
-    if !template_node.is_empty() && template_node != name {
-        return (false, false);
-    }
-    let pod = new_pod(ds, name);
-    if !RequiredNodeAffinity::of_pod(&pod).matches(node) {
-        return (false, false);
-    }
-    let taints = node.spec.as_ref().and_then(|s| s.taints.as_deref()).unwrap_or_default();
-    let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.as_deref()).unwrap_or_default();
-    let untolerated =
-        |effects: &[&str]| find_matching_untolerated_taint(taints, tolerations, |t| effects.contains(&t.effect.as_str())).is_some();
-    if untolerated(&[NO_SCHEDULE, NO_EXECUTE]) {
-        return (false, !untolerated(&[NO_EXECUTE]));
-    }
-    (true, true)
+    Placement::of(ds).verdict(node)
 }
 
 #[cfg(test)]

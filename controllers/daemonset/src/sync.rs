@@ -24,7 +24,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use rudder_common::pods::{is_pod_available, is_pod_ready, is_pod_terminal};
 
-use crate::pods::{REVISION_HASH_LABEL, node_should_run_daemon_pod, template_generation};
+use crate::pods::{Placement, REVISION_HASH_LABEL, template_generation};
 use crate::update::is_pod_updated;
 
 /// Upstream `BurstReplicas`: at most this many creations and deletions per sync.
@@ -193,9 +193,10 @@ pub fn manage(
     let mut m = Manage::default();
     let surge = allows_surge(ds);
     let min_ready = ds.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0);
+    let placement = Placement::of(ds);
     for node in nodes {
         let node_name = node.metadata.name.as_deref().unwrap_or_default();
-        let (should_run, should_continue) = node_should_run_daemon_pod(node, ds);
+        let (should_run, should_continue) = placement.verdict(node);
         let pods = by_node.get(node_name);
         match (should_run, should_continue, pods) {
             (true, _, None) => m.create_on.push(node_name.to_string()),
@@ -297,8 +298,9 @@ pub fn counts(ds: &DaemonSet, nodes: &[&Node], by_node: &BTreeMap<String, Vec<&P
     let mut c = Counts::default();
     let min_ready = ds.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0);
     let generation = template_generation(ds).ok().flatten();
+    let placement = Placement::of(ds);
     for node in nodes {
-        let (should_run, _) = node_should_run_daemon_pod(node, ds);
+        let (should_run, _) = placement.verdict(node);
         let pods = by_node.get(node.metadata.name.as_deref().unwrap_or_default()).filter(|p| !p.is_empty());
         match (should_run, pods) {
             (true, None) => c.desired_number_scheduled += 1,

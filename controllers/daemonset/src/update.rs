@@ -15,7 +15,7 @@ use rudder_common::field::go_quote;
 use rudder_common::intstr::scaled_value_from_int_or_percent;
 use rudder_common::pods::is_pod_available;
 
-use crate::pods::{REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL, node_should_run_daemon_pod, template_generation};
+use crate::pods::{Placement, REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL, template_generation};
 
 /// Upstream `IsPodUpdated`: the pod carries the current revision's hash,
 /// or (pods of old controllers) the current template generation.
@@ -74,8 +74,9 @@ pub fn surge_count(ds: &DaemonSet, desired: i32) -> Result<i32, String> {
 /// entry in `by_node` (empty when it has none).
 pub fn desired_counts(ds: &DaemonSet, nodes: &[&Node], by_node: &mut BTreeMap<String, Vec<&Pod>>) -> Result<(i32, i32, i32), String> {
     let mut desired = 0;
+    let placement = Placement::of(ds);
     for node in nodes {
-        if !node_should_run_daemon_pod(node, ds).0 {
+        if !placement.verdict(node).0 {
             continue;
         }
         desired += 1;
@@ -118,8 +119,11 @@ pub fn rolling_update(
     let available = |p: &Pod| is_pod_available(p, min_ready, now);
     // Upstream reads the node from its lister: a pod pinned to a node that
     // is gone fails the step.
-    let should_run = |name: &str| match nodes.iter().find(|n| n.metadata.name.as_deref() == Some(name)) {
-        Some(n) => Ok(node_should_run_daemon_pod(n, ds).0),
+    let placement = Placement::of(ds);
+    let by_name: std::collections::HashMap<&str, &Node> =
+        nodes.iter().map(|n| (n.metadata.name.as_deref().unwrap_or_default(), *n)).collect();
+    let should_run = |name: &str| match by_name.get(name) {
+        Some(n) => Ok(placement.verdict(n).0),
         None => Err(format!("couldn't get node for nodeName {}: node {} not found", go_quote(name), go_quote(name))),
     };
 
