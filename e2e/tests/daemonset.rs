@@ -399,10 +399,19 @@ async fn a_node_that_stops_keeps_its_pod_counted() {
         n.spec?.taints?.iter().any(|t| t.key == "node.kubernetes.io/unreachable" && t.effect == "NoExecute").then_some(())
     })
     .await;
+    // As upstream: the unreachable NoSchedule taint (which daemon pods do
+    // not tolerate) takes the node out of the desired ones, the NoExecute
+    // one (tolerated) lets the pod stay: it is counted as misscheduled once
+    // its pod is marked not ready (the node lifecycle controller's
+    // MarkPodsNotReady) and the DaemonSet synced.
+    let st = eventually(60, "the status counting the stranded pod", || async {
+        let st = t.daemonsets.get("agent").await.ok()?.status?;
+        (st.number_misscheduled == 1).then_some(st)
+    })
+    .await;
+    assert_eq!((st.desired_number_scheduled, st.current_number_scheduled, st.number_ready), (3, 3, 3));
+    assert_eq!((st.number_available, st.number_unavailable), (Some(3), Some(0)));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let ds = t.daemonsets.get("agent").await.unwrap();
-    let st = ds.status.unwrap();
-    assert_eq!((st.desired_number_scheduled, st.current_number_scheduled, st.number_misscheduled), (4, 4, 0));
     let pods = t.pods_of("agent").await;
     let still: Vec<&Pod> = pods.iter().filter(|p| node_of(p) == "fragile-0").collect();
     assert_eq!(still.len(), 1, "no replacement, no eviction");

@@ -1,6 +1,7 @@
 //! The simulated nodes against the sandbox: registration with heartbeats
 //! and Leases, the kubelet's pod lifecycle (running and ready, run to
-//! completion, graceful deletion), and node faults.
+//! completion, graceful deletion), and node faults (a stopped node turns
+//! Unknown and unreachable, its pods not ready).
 
 mod util;
 
@@ -122,7 +123,13 @@ async fn a_stopped_node_turns_unknown_and_unreachable_and_recovers_when_started(
     let (_s, client) = start().await;
     let _stop = simulate(client.clone(), fast()).await;
     let nodes: Api<Node> = Api::all(client.clone());
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
     eventually(10, "ready", || async { nodes.get("sim-node-0").await.ok().filter(|n| node_ready(n).as_deref() == Some("True")) }).await;
+    pods.create(&PostParams::default(), &pod("on-0", "sim-node-0", "Always", json!({}))).await.expect("pod");
+    pods.create(&PostParams::default(), &pod("on-1", "sim-node-1", "Always", json!({}))).await.expect("pod");
+    for name in ["on-0", "on-1"] {
+        eventually(10, "running and ready", || async { pods.get(name).await.ok().filter(ready) }).await;
+    }
     sim::set_stopped(client.clone(), "sim-node-0", true).await.expect("stopped");
     let n =
         eventually(20, "unknown", || async { nodes.get("sim-node-0").await.ok().filter(|n| node_ready(n).as_deref() == Some("Unknown")) })
@@ -137,7 +144,11 @@ async fn a_stopped_node_turns_unknown_and_unreachable_and_recovers_when_started(
         eventually(10, "tainted", || async { nodes.get("sim-node-0").await.ok().filter(|n| unreachable(n).len() == 2) }).await
     };
     assert_eq!(unreachable(&n), ["NoSchedule", "NoExecute"]);
-    // The other node keeps going.
+    // Its pods are marked not ready (the node lifecycle controller's
+    // MarkPodsNotReady), and stay; the other node's keep going.
+    let stranded = eventually(10, "the pod marked not ready", || async { pods.get("on-0").await.ok().filter(|p| !ready(p)) }).await;
+    assert_eq!(phase(&stranded), Some("Running"));
+    assert!(ready(&pods.get("on-1").await.expect("pod")));
     assert_eq!(node_ready(&nodes.get("sim-node-1").await.expect("node")).as_deref(), Some("True"));
 
     sim::set_stopped(client.clone(), "sim-node-0", false).await.expect("started");
@@ -145,6 +156,7 @@ async fn a_stopped_node_turns_unknown_and_unreachable_and_recovers_when_started(
         nodes.get("sim-node-0").await.ok().filter(|n| node_ready(n).as_deref() == Some("True") && unreachable(n).is_empty())
     })
     .await;
+    eventually(20, "its pod ready again", || async { pods.get("on-0").await.ok().filter(ready) }).await;
     sim::taint(client, "sim-node-1", sim::node::parse_taint("dedicated=gpu:NoSchedule").expect("taint")).await.expect("tainted");
     let tainted = nodes.get("sim-node-1").await.expect("node").spec.and_then(|s| s.taints).unwrap_or_default();
     assert!(tainted.iter().any(|t| t.key == "dedicated" && t.value.as_deref() == Some("gpu")));

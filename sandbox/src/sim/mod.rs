@@ -235,11 +235,30 @@ async fn mark_unreachable(nodes: &Api<Node>, current: &Node, now: Timestamp) -> 
     let unknown = node::unknown_status(&old, now);
     if unknown != old {
         nodes.patch_status(name, &PatchParams::default(), &Patch::Merge(json!({ "status": unknown }))).await?;
+        mark_pods_not_ready(nodes, name, now).await?;
     }
     let taints = current.spec.as_ref().and_then(|sp| sp.taints.clone()).unwrap_or_default();
     if taints.iter().filter(|t| t.key == node::UNREACHABLE_TAINT).count() < 2 {
         let tainted = node::with_unreachable(&taints, true, now);
         nodes.patch(name, &PatchParams::default(), &Patch::Merge(json!({ "spec": { "taints": tainted } }))).await?;
+    }
+    Ok(())
+}
+
+/// The node lifecycle controller's `MarkPodsNotReady`: once a node is not
+/// ready, the Ready condition of every pod on it turns False (the pods stay:
+/// what happens to them is up to their controllers and taints).
+async fn mark_pods_not_ready(nodes: &Api<Node>, node: &str, now: Timestamp) -> Result<(), kube::Error> {
+    let pods: Api<Pod> = Api::all(nodes.clone().into_client());
+    let lp = kube::api::ListParams::default().fields(&format!("spec.nodeName={node}"));
+    for p in pods.list(&lp).await?.items {
+        let Some(patch) = pod::not_ready_patch(&p, now) else { continue };
+        let api: Api<Pod> = Api::namespaced(pods.clone().into_client(), p.metadata.namespace.as_deref().unwrap_or_default());
+        match api.patch_status(p.metadata.name.as_deref().unwrap_or_default(), &PatchParams::default(), &Patch::Merge(patch)).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 || e.code == 422 => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

@@ -449,6 +449,21 @@ pub fn step(pod: &Pod, sc: &Scenario, at: &Placement, now: Timestamp) -> Outcome
     Outcome { step: Step::Status(Box::new(new)), wake: if all_exited { None } else { wake } }
 }
 
+/// The status patch that turns a pod's Ready condition False (upstream
+/// `MarkPodsNotReady`: the condition keeps its reason and message, its
+/// transition time moves), or `None` when it is not Ready or finished.
+pub fn not_ready_patch(pod: &Pod, now: Timestamp) -> Option<serde_json::Value> {
+    let status = pod.status.as_ref()?;
+    if terminal(status.phase.as_deref()) {
+        return None;
+    }
+    let mut conditions = status.conditions.clone()?;
+    let ready = conditions.iter_mut().find(|c| c.type_ == "Ready" && c.status == "True")?;
+    ready.status = "False".into();
+    ready.last_transition_time = Some(time(now));
+    Some(serde_json::json!({"metadata": {"uid": pod.metadata.uid}, "status": {"conditions": conditions}}))
+}
+
 /// For a pod being deleted: (end of the grace period, when the delete was asked).
 fn deletion_window(pod: &Pod, deleting: Option<Timestamp>) -> Option<(Timestamp, Timestamp)> {
     let end = deleting?;
@@ -609,6 +624,19 @@ mod tests {
         assert_eq!((with_index(&mut p, "0").exit_code, with_index(&mut p, "0").exit_after), (0, Some(Duration::from_secs(2))));
         assert_eq!((with_index(&mut p, "1").exit_code, with_index(&mut p, "1").exit_after), (3, None));
         assert_eq!((with_index(&mut p, "2").exit_code, with_index(&mut p, "2").exit_after), (0, None));
+    }
+
+    #[test]
+    fn a_lost_node_marks_its_ready_pods_not_ready() {
+        let mut p = pod("Always", json!({}));
+        settle(&mut p, t(0));
+        let patch = not_ready_patch(&p, t(30)).expect("a patch");
+        let conditions: Vec<PodCondition> = serde_json::from_value(patch["status"]["conditions"].clone()).unwrap();
+        let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        assert_eq!((ready.status.as_str(), ready.last_transition_time.clone()), ("False", Some(Time(t(30)))));
+        assert_eq!(conditions.len(), p.status.as_ref().unwrap().conditions.as_ref().unwrap().len(), "the other conditions stay");
+        p.status.as_mut().unwrap().conditions = Some(conditions);
+        assert!(not_ready_patch(&p, t(31)).is_none(), "not ready any more: nothing to do");
     }
 
     #[test]
