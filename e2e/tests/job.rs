@@ -569,6 +569,8 @@ async fn kubectl_create_job_and_wait_for_complete() {
     let out = t.kubectl_ok(&["get", "job", "hello"]).await;
     let row: Vec<&str> = out.lines().nth(1).unwrap_or_default().split_whitespace().collect();
     assert_eq!(&row[..3], ["hello", "Complete", "1/1"], "{out}");
+    // DURATION: start to completion, as HumanDuration prints it.
+    assert!(row[3].ends_with('s') && row[3].trim_end_matches('s').parse::<u32>().is_ok(), "{out}");
     let describe = t.kubectl_ok(&["describe", "job", "hello"]).await;
     assert!(describe.contains("SuccessfulCreate") && describe.contains("Completed"), "{describe}");
 

@@ -185,7 +185,15 @@ fn job_cells(o: &Value) -> Vec<Value> {
         Some(n) => format!("{}/{n}", int(o, "/status/succeeded")),
         None => format!("{}/1 of {}", int(o, "/status/succeeded"), int(o, "/spec/parallelism").max(1)),
     };
-    vec![json!(meta::name(o)), json!(status), json!(completions), json!(""), json!(age(o))]
+    // Upstream: nothing before the start, the time since it while running,
+    // and start to completion once complete.
+    let time = |p: &str| o.pointer(p).and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let duration = match (time("/status/startTime"), time("/status/completionTime")) {
+        (None, _) => String::new(),
+        (Some(start), None) => human_duration(jiff::Timestamp::now().as_second() - start.as_second()),
+        (Some(start), Some(done)) => human_duration(done.as_second() - start.as_second()),
+    };
+    vec![json!(meta::name(o)), json!(status), json!(completions), json!(duration), json!(age(o))]
 }
 
 fn namespace_cells(o: &Value) -> Vec<Value> {
@@ -398,20 +406,9 @@ fn service_cells(o: &Value) -> Vec<Value> {
 }
 
 /// Age as kubectl prints it (`5s`, `3m`, `2h`, `4d`).
+/// The AGE column (upstream `translateTimestampSince`: `HumanDuration`).
 fn age(o: &Value) -> String {
-    let Some(ts) = o.pointer("/metadata/creationTimestamp").and_then(Value::as_str) else {
-        return "<unknown>".into();
-    };
-    let Ok(t) = ts.parse::<jiff::Timestamp>() else {
-        return "<unknown>".into();
-    };
-    let secs = jiff::Timestamp::now().as_second() - t.as_second();
-    match secs {
-        s if s < 120 => format!("{}s", s.max(0)),
-        s if s < 3600 * 3 => format!("{}m", s / 60),
-        s if s < 86400 * 2 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86400),
-    }
+    o.pointer("/metadata/creationTimestamp").and_then(Value::as_str).map_or_else(|| "<unknown>".into(), since)
 }
 
 #[cfg(test)]
