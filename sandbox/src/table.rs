@@ -85,6 +85,18 @@ fn printer(r: &ResourceType) -> (Vec<Value>, Cells) {
             daemonset_cells,
         ),
         ("batch", "Job") => (vec![name, c("Status"), c("Completions"), c("Duration"), c("Age")], job_cells),
+        ("autoscaling", "HorizontalPodAutoscaler") => (
+            vec![
+                name,
+                c("Reference"),
+                c("Targets"),
+                c("MinPods"),
+                col("MaxPods", "string", "", 0),
+                col("Replicas", "string", "", 0),
+                c("Age"),
+            ],
+            hpa_cells,
+        ),
         ("", "Namespace") => (vec![name, c("Status"), c("Age")], namespace_cells),
         ("", "Node") => (vec![name, c("Status"), c("Roles"), c("Age"), c("Version")], node_cells),
         // Both Event APIs print the internal Event alike (upstream printEvent).
@@ -194,6 +206,88 @@ fn job_cells(o: &Value) -> Vec<Value> {
         (Some(start), Some(done)) => human_duration(done.as_second() - start.as_second()),
     };
     vec![json!(meta::name(o)), json!(status), json!(completions), json!(duration), json!(age(o))]
+}
+
+/// Upstream `printHorizontalPodAutoscaler`.
+fn hpa_cells(o: &Value) -> Vec<Value> {
+    let target = |k: &str| o.pointer(&format!("/spec/scaleTargetRef/{k}")).and_then(Value::as_str).unwrap_or_default().to_string();
+    let min = o.pointer("/spec/minReplicas").and_then(Value::as_i64).map_or_else(|| "<unset>".to_string(), |m| m.to_string());
+    vec![
+        json!(meta::name(o)),
+        json!(format!("{}/{}", target("kind"), target("name"))),
+        json!(hpa_targets(o)),
+        json!(min),
+        json!(int(o, "/spec/maxReplicas")),
+        json!(int(o, "/status/currentReplicas")),
+        json!(age(o)),
+    ]
+}
+
+/// Upstream `formatHPAMetrics`: each metric of the spec with the status
+/// entry at the same position (`<unknown>` without one), the first two and
+/// how many more.
+fn hpa_targets(o: &Value) -> String {
+    let specs = o.pointer("/spec/metrics").and_then(Value::as_array).cloned().unwrap_or_default();
+    if specs.is_empty() {
+        return "<none>".into();
+    }
+    let statuses = o.pointer("/status/currentMetrics").and_then(Value::as_array).cloned().unwrap_or_default();
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(String::from);
+    let list: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let status = statuses.get(i).unwrap_or(&Value::Null);
+            let unknown = || "<unknown>".to_string();
+            let ty = spec.get("type").and_then(Value::as_str).unwrap_or_default();
+            let source = |k: &str| spec.get(k).unwrap_or(&Value::Null);
+            let current = |k: &str| status.get(k).filter(|v| !v.is_null());
+            match ty {
+                "External" | "Object" => {
+                    let key = if ty == "External" { "external" } else { "object" };
+                    let t = source(key).get("target").unwrap_or(&Value::Null);
+                    match s(t.get("averageValue")) {
+                        Some(avg) => {
+                            let cur = current(key).and_then(|c| s(c.pointer("/current/averageValue"))).unwrap_or_else(unknown);
+                            format!("{cur}/{avg} (avg)")
+                        }
+                        None => {
+                            let cur = current(key).map_or_else(unknown, |c| s(c.pointer("/current/value")).unwrap_or_default());
+                            format!("{cur}/{}", s(t.get("value")).unwrap_or_default())
+                        }
+                    }
+                }
+                "Pods" => {
+                    let cur = current("pods").map_or_else(unknown, |c| s(c.pointer("/current/averageValue")).unwrap_or_default());
+                    format!("{cur}/{}", s(source("pods").pointer("/target/averageValue")).unwrap_or_default())
+                }
+                "Resource" | "ContainerResource" => {
+                    let key = if ty == "Resource" { "resource" } else { "containerResource" };
+                    let src = source(key);
+                    let name = s(src.get("name")).unwrap_or_default();
+                    let t = src.get("target").unwrap_or(&Value::Null);
+                    match s(t.get("averageValue")) {
+                        Some(avg) => {
+                            let cur = current(key).map_or_else(unknown, |c| s(c.pointer("/current/averageValue")).unwrap_or_default());
+                            format!("{name}: {cur}/{avg}")
+                        }
+                        None => {
+                            let cur = current(key)
+                                .and_then(|c| c.pointer("/current/averageUtilization").and_then(Value::as_i64))
+                                .map_or_else(unknown, |u| format!("{u}%"));
+                            let target = t
+                                .get("averageUtilization")
+                                .and_then(Value::as_i64)
+                                .map_or_else(|| "<auto>".to_string(), |u| format!("{u}%"));
+                            format!("{name}: {cur}/{target}")
+                        }
+                    }
+                }
+                _ => "<unknown type>".into(),
+            }
+        })
+        .collect();
+    if list.len() > 2 { format!("{} + {} more...", list[..2].join(", "), list.len() - 2) } else { list.join(", ") }
 }
 
 fn namespace_cells(o: &Value) -> Vec<Value> {
@@ -465,6 +559,30 @@ mod tests {
                 json!(1),
                 json!("web.1"),
             ]
+        );
+    }
+
+    #[test]
+    fn hpa_targets_as_kubectl_prints_them() {
+        let hpa = |metrics: Value, current: Value| json!({"metadata": {"name": "web"}, "spec": {"metrics": metrics}, "status": {"currentMetrics": current}});
+        let cpu = json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}});
+        let mem = json!({"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "100Mi"}}});
+        let pods = json!({"type": "Pods", "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "10"}}});
+        let ext = json!({"type": "External", "external": {"metric": {"name": "queue"}, "target": {"type": "AverageValue", "averageValue": "10"}}});
+        assert_eq!(hpa_targets(&hpa(json!([]), json!(null))), "<none>");
+        assert_eq!(hpa_targets(&hpa(json!([cpu]), json!(null))), "cpu: <unknown>/50%");
+        let cpu_status =
+            json!({"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 95, "averageValue": "475m"}}});
+        assert_eq!(hpa_targets(&hpa(json!([cpu]), json!([cpu_status]))), "cpu: 95%/50%");
+        let pods_status = json!({"type": "Pods", "pods": {"metric": {"name": "qps"}, "current": {"averageValue": "20"}}});
+        assert_eq!(hpa_targets(&hpa(json!([pods, ext]), json!([pods_status]))), "20/10, <unknown>/10 (avg)");
+        assert_eq!(hpa_targets(&hpa(json!([cpu, mem, pods]), json!([cpu_status]))), "cpu: 95%/50%, memory: <unknown>/100Mi + 1 more...");
+        let cells = hpa_cells(&json!({"metadata": {"name": "web", "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 10, "metrics": [cpu]},
+            "status": {"currentReplicas": 3}}));
+        assert_eq!(
+            &cells[..6],
+            [json!("web"), json!("Deployment/web"), json!("cpu: <unknown>/50%"), json!("<unset>"), json!(10), json!(3)]
         );
     }
 }

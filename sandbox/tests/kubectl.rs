@@ -486,6 +486,12 @@ async fn typed_create_commands_send_protobuf_bodies() {
         hpa["spec"]["metrics"],
         json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}])
     );
+    // kubectl get hpa: upstream's columns, TARGETS with the resource name.
+    let table = env.run(&["get", "hpa", "web", "-n", "shop"]).await;
+    let header: Vec<&str> = table.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], "{table}");
+    let row: Vec<&str> = table.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+    assert_eq!(&row[..7], ["web", "Deployment/web", "cpu:", "<unknown>/80%", "2", "5", "0"], "{table}");
 
     // --dry-run=server decodes and defaults, and stores nothing.
     let out = env.run(&["create", "deployment", "dry", "--image", "nginx", "--dry-run=server", "-o", "json", "-n", "shop"]).await;
