@@ -6,9 +6,12 @@
 //! - [`replicas`]: the replica calculator (per-pod resource and custom
 //!   metrics with missing and unready pods, Object and External targets,
 //!   tolerances).
+//! - [`compute`]: every metric of an HPA to one proposal, its status
+//!   entries, the ScalingActive condition and the warning events.
 //! - [`behavior`]: from a proposal to the count written: stabilization
 //!   (legacy and per direction), the scale-up and scale-down rates of
 //!   `spec.behavior`, min/max, the scale events, the conditions' reasons.
 
 pub mod behavior;
+pub mod compute;
 pub mod replicas;
