@@ -249,6 +249,71 @@ pub fn default_rules(up: bool) -> HPAScalingRules {
     }
 }
 
+/// An HPA's memory between syncs (upstream's per-key recommendations and
+/// scale events).
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub recommendations: Vec<Recommendation>,
+    pub up_events: Vec<ScaleEvent>,
+    pub down_events: Vec<ScaleEvent>,
+}
+
+/// What normalization decided: the count, and the AbleToScale and
+/// ScalingLimited reasons (ScalingLimited True when the count is not the
+/// stabilized one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Normalized {
+    pub replicas: i32,
+    pub able_to_scale: Why,
+    pub scaling_limited: (bool, Why),
+}
+
+/// Upstream `normalizeDesiredReplicas` (no behavior: the downscale
+/// stabilization flag, the legacy rules) or
+/// `normalizeDesiredReplicasWithBehaviors` (the behavior's windows and
+/// rates, a missing scale-down window taken from the flag).
+pub fn normalize(
+    behavior: Option<&k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>,
+    history: &mut History,
+    current: i32,
+    desired: i32,
+    (min, max): (i32, i32),
+    downscale_stabilization_secs: i64,
+    now: Timestamp,
+) -> Normalized {
+    let Some(b) = behavior else {
+        let (stabilized, able) = stabilize_legacy(&mut history.recommendations, desired, downscale_stabilization_secs, now);
+        let (replicas, why) = legacy_rules(current, stabilized, min, max);
+        return Normalized { replicas, able_to_scale: able, scaling_limited: (replicas != stabilized, why) };
+    };
+    let up = b.scale_up.clone().unwrap_or_else(|| default_rules(true));
+    let down = b.scale_down.clone().unwrap_or_else(|| default_rules(false));
+    let up_window = i64::from(up.stabilization_window_seconds.unwrap_or(0));
+    let down_window = down.stabilization_window_seconds.map_or(downscale_stabilization_secs, i64::from);
+    let (stabilized, able) = stabilize_with_behaviors(&mut history.recommendations, current, desired, up_window, down_window, now);
+    let rates = Rates { min, max, scale_up: &up, scale_down: &down, up_events: &history.up_events, down_events: &history.down_events };
+    let (replicas, why) = behavior_rate(current, stabilized, &rates, now);
+    Normalized { replicas, able_to_scale: able, scaling_limited: (replicas != stabilized, why) }
+}
+
+/// Upstream `storeScaleEvent` for an HPA with a behavior, after a rescale.
+pub fn record_rescale(
+    behavior: Option<&k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>,
+    history: &mut History,
+    prev: i32,
+    new: i32,
+    now: Timestamp,
+) {
+    let Some(b) = behavior else { return };
+    if new > prev {
+        let rules = b.scale_up.clone().unwrap_or_else(|| default_rules(true));
+        store_scale_event(&mut history.up_events, &rules, prev, new, now);
+    } else {
+        let rules = b.scale_down.clone().unwrap_or_else(|| default_rules(false));
+        store_scale_event(&mut history.down_events, &rules, prev, new, now);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +414,24 @@ mod tests {
         assert_eq!(events.len(), 2, "the 15 s old events are outdated, the last one's slot reused");
         assert_eq!(events[1], ScaleEvent { change: 10, timestamp: t(40), outdated: false });
         assert!(events[0].outdated);
+    }
+
+    #[test]
+    fn normalize_without_and_with_behavior() {
+        let mut h = History { recommendations: vec![Recommendation { replicas: 10, timestamp: t(0) }], ..Default::default() };
+        let n = normalize(None, &mut h, 10, 4, (1, 50), 300, t(15));
+        assert_eq!(n, Normalized { replicas: 10, able_to_scale: DOWN_STABILIZED, scaling_limited: (false, WITHIN_RANGE) });
+        let mut h = History::default();
+        let n = normalize(None, &mut h, 3, 20, (1, 50), 300, t(0));
+        assert_eq!(n, Normalized { replicas: 6, able_to_scale: READY_FOR_NEW_SCALE, scaling_limited: (true, SCALE_UP_LIMIT) });
+        // With a behavior (defaults): +4 pods or +100% per 15 s.
+        let b =
+            k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior { scale_up: Some(default_rules(true)), scale_down: None };
+        let mut h = History::default();
+        let n = normalize(Some(&b), &mut h, 1, 10, (1, 50), 300, t(0));
+        assert_eq!(n.replicas, 5);
+        record_rescale(Some(&b), &mut h, 1, 5, t(0));
+        assert_eq!(h.up_events.len(), 1);
+        assert_eq!(normalize(Some(&b), &mut h, 5, 10, (1, 50), 300, t(15)).replicas, 10);
     }
 }
