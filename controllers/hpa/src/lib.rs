@@ -15,3 +15,4 @@
 pub mod behavior;
 pub mod compute;
 pub mod replicas;
+pub mod status;
