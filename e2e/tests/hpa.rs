@@ -4,10 +4,11 @@
 //! metrics.k8s.io). The controller syncs every second here (upstream's
 //! period is 15 s). Each scenario of issue 17 covered so far is a test.
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::Api;
-use kube::api::{ListParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use rudder_e2e::{World, eventually};
 use serde_json::{Value, json};
 
@@ -43,6 +44,33 @@ fn hpa(name: &str, min: i32, max: i32, target: i32) -> HorizontalPodAutoscaler {
                  "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}}]}
     }))
     .expect("an HPA")
+}
+
+/// The SuccessfulRescale notes of the namespace, oldest first.
+async fn rescales(world: &World, ns: &str) -> Vec<String> {
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(world.client.clone(), ns);
+    let mut notes: Vec<(Option<String>, String)> = events
+        .list(&ListParams::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("SuccessfulRescale"))
+        .map(|e| {
+            (e.event_time.map(|t| t.0.to_string()).or(e.metadata.creation_timestamp.map(|t| t.0.to_string())), e.note.unwrap_or_default())
+        })
+        .collect();
+    notes.sort();
+    notes.into_iter().map(|(_, n)| n).collect()
+}
+
+/// Waits until the Deployment has `n` available replicas.
+async fn available(deployments: &Api<Deployment>, name: &str, n: i32) {
+    eventually(90, &format!("{name} at {n} available"), || async {
+        let d = deployments.get(name).await.ok()?;
+        (d.spec?.replicas == Some(n) && d.status?.available_replicas == Some(n)).then_some(())
+    })
+    .await;
 }
 
 fn condition(h: &HorizontalPodAutoscaler, type_: &str) -> Option<HorizontalPodAutoscalerCondition> {
@@ -130,4 +158,133 @@ async fn a_target_without_metrics_is_not_scaling_active() {
     );
     assert_eq!(h.status.unwrap().current_replicas, Some(2));
     assert_eq!(deployments.get("dark").await.unwrap().spec.unwrap().replicas, Some(2), "no rescale without metrics");
+}
+
+#[tokio::test]
+async fn a_pods_policy_limits_the_scale_up_step() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    deployments.create(&PostParams::default(), &deployment("web", 2, json!({"sim.rudder.dev/cpu": "450m"}), "nginx")).await.unwrap();
+    available(&deployments, "web", 2).await;
+    // At most one more pod a minute.
+    let mut h = hpa("web", 1, 10, 50);
+    h.spec.behavior =
+        Some(serde_json::from_value(json!({"scaleUp": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}})).unwrap());
+    hpas.create(&PostParams::default(), &h).await.unwrap();
+    let h = eventually(60, "the limited step", || async {
+        let h = hpas.get("web").await.ok()?;
+        let limited = condition(&h, "ScalingLimited")?;
+        (limited.status == "True" && limited.reason.as_deref() == Some("ScaleUpLimit")).then_some(h)
+    })
+    .await;
+    assert_eq!(
+        condition(&h, "ScalingLimited").unwrap().message.as_deref(),
+        Some("the desired replica count is increasing faster than the maximum scale rate")
+    );
+    let notes = eventually(30, "the rescale event", || async { Some(rescales(&world, &ns).await).filter(|n| !n.is_empty()) }).await;
+    assert_eq!(notes[0], "New size: 3; reason: cpu resource utilization (percentage of request) above target", "one pod, not two");
+    assert_eq!(deployments.get("web").await.unwrap().spec.unwrap().replicas, Some(3));
+}
+
+#[tokio::test]
+async fn a_usage_drop_scales_down_only_after_the_stabilization_window() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
+    deployments.create(&PostParams::default(), &deployment("web", 4, json!({"sim.rudder.dev/cpu": "250m"}), "nginx")).await.unwrap();
+    available(&deployments, "web", 4).await;
+    // 50% of 50%: nothing to do. A 10 s scale-down window.
+    let mut h = hpa("web", 1, 10, 50);
+    h.spec.behavior = Some(serde_json::from_value(json!({"scaleDown": {"stabilizationWindowSeconds": 10}})).unwrap());
+    hpas.create(&PostParams::default(), &h).await.unwrap();
+    eventually(60, "the HPA at rest", || async {
+        let h = hpas.get("web").await.ok()?;
+        (h.status.as_ref()?.desired_replicas == 4 && condition(&h, "AbleToScale")?.reason.as_deref() == Some("ReadyForNewScale"))
+            .then_some(())
+    })
+    .await;
+    // The usage drops to 50m (10%): 1 pod would do, but the window holds the count first.
+    for p in pods.list(&ListParams::default().labels("app=web")).await.unwrap().items {
+        let patch = json!({"metadata": {"annotations": {"sim.rudder.dev/cpu": "50m"}}});
+        pods.patch(&p.metadata.name.unwrap(), &PatchParams::default(), &Patch::Merge(patch)).await.unwrap();
+    }
+    let held = eventually(30, "ScaleDownStabilized", || async {
+        let h = hpas.get("web").await.ok()?;
+        let c = condition(&h, "AbleToScale")?;
+        (c.reason.as_deref() == Some("ScaleDownStabilized")).then_some(h)
+    })
+    .await;
+    assert_eq!(held.status.unwrap().desired_replicas, 4, "held at the highest recent recommendation");
+    assert_eq!(deployments.get("web").await.unwrap().spec.unwrap().replicas, Some(4));
+    eventually(60, "the scale-down once the window passed", || async {
+        let d = deployments.get("web").await.ok()?;
+        (d.spec?.replicas == Some(1)).then_some(())
+    })
+    .await;
+    let notes = rescales(&world, &ns).await;
+    assert_eq!(notes.last().map(String::as_str), Some("New size: 1; reason: All metrics below target"), "{notes:?}");
+}
+
+#[tokio::test]
+async fn an_external_metric_drives_scaling() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let configmaps: Api<ConfigMap> = Api::namespaced(world.client.clone(), &ns);
+    deployments.create(&PostParams::default(), &deployment("worker", 1, json!({}), "worker")).await.unwrap();
+    available(&deployments, "worker", 1).await;
+    // The queue holds 30 messages; each worker handles 10.
+    let cm: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "rudder-sandbox-external-metrics"}, "data": {"queue-depth": "30"}})).unwrap();
+    configmaps.create(&PostParams::default(), &cm).await.unwrap();
+    let h: HorizontalPodAutoscaler = serde_json::from_value(json!({
+        "metadata": {"name": "worker"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "worker"}, "minReplicas": 1, "maxReplicas": 10,
+                 "metrics": [{"type": "External", "external": {"metric": {"name": "queue-depth"}, "target": {"type": "AverageValue", "averageValue": "10"}}}]}
+    }))
+    .unwrap();
+    hpas.create(&PostParams::default(), &h).await.unwrap();
+    available(&deployments, "worker", 3).await;
+    // Three workers now: 10 each, on target.
+    eventually(30, "the status at 10 per pod", || async {
+        let h = hpas.get("worker").await.ok()?;
+        let current = h.status?.current_metrics?.first()?.external.clone()?.current;
+        (current.average_value.map(|q| q.0).as_deref() == Some("10")).then_some(())
+    })
+    .await;
+    let notes = rescales(&world, &ns).await;
+    assert_eq!(notes[0], "New size: 3; reason: external metric queue-depth(nil) above target");
+}
+
+#[tokio::test]
+async fn a_replicaset_is_scaled_through_its_scale_subresource() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let rss: Api<ReplicaSet> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let rs: ReplicaSet = serde_json::from_value(json!({
+        "metadata": {"name": "batch"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "batch"}},
+                 "template": {"metadata": {"labels": {"app": "batch"}, "annotations": {"sim.rudder.dev/cpu": "500m"}},
+                              "spec": {"containers": [{"name": "app", "image": "app", "resources": {"requests": {"cpu": "500m"}}}]}}}
+    }))
+    .unwrap();
+    rss.create(&PostParams::default(), &rs).await.unwrap();
+    let mut h = hpa("batch", 1, 2, 50);
+    h.spec.scale_target_ref = serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "batch"})).unwrap();
+    hpas.create(&PostParams::default(), &h).await.unwrap();
+    // 100% of 50%: two replicas (maxReplicas).
+    eventually(90, "the ReplicaSet at 2", || async {
+        let r = rss.get("batch").await.ok()?;
+        (r.spec?.replicas == Some(2) && r.status?.ready_replicas == Some(2)).then_some(())
+    })
+    .await;
+    let h = hpas.get("batch").await.unwrap();
+    assert_eq!(h.status.as_ref().unwrap().current_replicas, Some(2));
+    assert_eq!(condition(&h, "AbleToScale").unwrap().status, "True");
 }
