@@ -131,6 +131,18 @@ async fn a_deployment_at_90_percent_cpu_with_target_50_scales_up_to_the_computed
     let (ok, out) = world.kubectl(&["get", "hpa", "web", "-n", &ns]).await.unwrap();
     assert!(ok.success(), "{out}");
     assert!(out.contains("Deployment/web") && out.contains("cpu: 90%/50%"), "{out}");
+    // Upstream's controller metrics.
+    if !world.external() {
+        let metrics = world.metrics("rudder-hpa-controller").await.expect("metrics");
+        for line in [
+            r#"horizontal_pod_autoscaler_controller_reconciliations_total{action="scale_up",error="none"} "#,
+            "horizontal_pod_autoscaler_controller_num_horizontal_pod_autoscalers 1",
+            &format!(r#"horizontal_pod_autoscaler_controller_desired_replicas{{namespace="{ns}",hpa_name="web"}} 10"#),
+            "horizontal_pod_autoscaler_controller_reconciliation_duration_seconds_bucket",
+        ] {
+            assert!(metrics.contains(line), "{line} missing:\n{metrics}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -18,6 +18,12 @@ use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::{WatchStreamExt, watcher};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use rudder_common::cache::{Indexer, by_namespace};
 use rudder_common::controller::Shell;
 use rudder_common::errors::{SyncError, is_status, message};
@@ -72,6 +78,62 @@ impl HasCommon for Args {
 
 const BY_NAMESPACE: &str = "namespace";
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReconcileLabels {
+    action: &'static str,
+    error: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DesiredLabels {
+    namespace: String,
+    hpa_name: String,
+}
+
+/// Upstream's `horizontal_pod_autoscaler_controller_*` families (help
+/// texts with upstream's stability prefix). The metric computation ones
+/// are not exported yet.
+#[derive(Clone)]
+struct Metrics {
+    reconciliations: Family<ReconcileLabels, Counter>,
+    reconciliation_duration: Family<ReconcileLabels, Histogram>,
+    hpas: Gauge,
+    desired: Family<DesiredLabels, Gauge>,
+}
+
+impl Metrics {
+    fn new(registry: &mut Registry) -> Metrics {
+        let m = Metrics {
+            reconciliations: Family::default(),
+            reconciliation_duration: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 2.0, 15))),
+            hpas: Gauge::default(),
+            desired: Family::default(),
+        };
+        const LABELS: &str = "The label 'action' should be either 'scale_down', 'scale_up', or 'none'. Also, the label 'error' should be either 'spec', 'internal', or 'none'. Note that if both spec and internal errors happen during a reconciliation, the first one to occur is reported in `error` label.";
+        registry.register(
+            "horizontal_pod_autoscaler_controller_reconciliations",
+            format!("[BETA] Number of reconciliations of HPA controller. {LABELS}"),
+            m.reconciliations.clone(),
+        );
+        registry.register(
+            "horizontal_pod_autoscaler_controller_reconciliation_duration_seconds",
+            format!("[BETA] The time(seconds) that the HPA controller takes to reconcile once. {LABELS}"),
+            m.reconciliation_duration.clone(),
+        );
+        registry.register(
+            "horizontal_pod_autoscaler_controller_num_horizontal_pod_autoscalers",
+            "[ALPHA] Current number of controlled HPA objects.",
+            m.hpas.clone(),
+        );
+        registry.register(
+            "horizontal_pod_autoscaler_controller_desired_replicas",
+            "[ALPHA] Current desired replica count for HPA objects.",
+            m.desired.clone(),
+        );
+        m
+    }
+}
+
 struct State {
     client: kube::Client,
     pods: Indexer<Pod>,
@@ -83,6 +145,7 @@ struct State {
     tolerance: f64,
     downscale_stabilization: Duration,
     readiness: Readiness,
+    metrics: Metrics,
 }
 
 impl State {
@@ -108,14 +171,21 @@ impl State {
 
 /// Upstream `reconcileAutoscaler` with its I/O; synced again every sync period.
 async fn sync(hpa: Arc<HorizontalPodAutoscaler>, s: Arc<State>) -> Result<Action, SyncError> {
-    let result = reconcile(&hpa, &s).await;
+    let started = std::time::Instant::now();
+    let mut action = "none";
+    let result = reconcile(&hpa, &s, &mut action).await;
+    // Only an apiVersion that does not parse is a spec error upstream (1.36).
+    let error = if result.is_ok() { "none" } else { "internal" };
+    let labels = ReconcileLabels { action, error };
+    s.metrics.reconciliations.get_or_create(&labels).inc();
+    s.metrics.reconciliation_duration.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
     match result {
         Ok(()) => Ok(Action::requeue(s.sync_period)),
         Err(e) => Err(SyncError(e)),
     }
 }
 
-async fn reconcile(hpa: &HorizontalPodAutoscaler, s: &State) -> Result<(), String> {
+async fn reconcile(hpa: &HorizontalPodAutoscaler, s: &State, action: &mut &'static str) -> Result<(), String> {
     let key = key_of(hpa);
     let ns = hpa.namespace().unwrap_or_default();
     let now = jiff::Timestamp::now();
@@ -274,6 +344,7 @@ async fn reconcile(hpa: &HorizontalPodAutoscaler, s: &State) -> Result<(), Strin
         record_rescale(spec.behavior.as_ref(), &mut history, current, desired, now);
         remove_condition(&mut status, "ScaledToZero");
         status.last_scale_time = Some(Time(now));
+        *action = if desired > current { "scale_up" } else { "scale_down" };
     } else {
         desired = current;
     }
@@ -281,6 +352,8 @@ async fn reconcile(hpa: &HorizontalPodAutoscaler, s: &State) -> Result<(), Strin
     status.current_replicas = Some(current);
     status.desired_replicas = desired;
     status.current_metrics = metric_statuses;
+    let labels = DesiredLabels { namespace: ns.clone(), hpa_name: hpa.name_any() };
+    s.metrics.desired.get_or_create(&labels).set(i64::from(desired));
     write_status(hpa, s, &original, status).await?;
     partial.map_or(Ok(()), Err)
 }
@@ -543,19 +616,32 @@ async fn write_status(
     }
 }
 
-async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
+async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let shell = Shell::new(&ctx, "horizontalpodautoscaler", 2);
     let pods = Indexer::new(vec![(BY_NAMESPACE, by_namespace)]);
     let histories: Arc<Mutex<Option<Arc<State>>>> = Arc::new(Mutex::new(None));
     let slot = histories.clone();
-    let (hpas, hpa_stream) = shell.primary::<HorizontalPodAutoscaler>(move |e| {
+    let counted = metrics.clone();
+    let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let (hpas, hpa_stream) = shell.primary::<HorizontalPodAutoscaler>(move |e| match e {
         // A deleted HPA's recommendations and events go with it.
-        if let watcher::Event::Delete(h) = e
-            && let Some(s) = slot.lock().expect("slot").as_ref()
-        {
-            s.histories.lock().expect("histories").remove(&key_of(h));
+        watcher::Event::Delete(h) => {
+            if known.remove(&key_of(h)) {
+                counted.hpas.dec();
+            }
+            let labels = DesiredLabels { namespace: h.namespace().unwrap_or_default(), hpa_name: h.name_any() };
+            counted.desired.remove(&labels);
+            if let Some(s) = slot.lock().expect("slot").as_ref() {
+                s.histories.lock().expect("histories").remove(&key_of(h));
+            }
         }
+        watcher::Event::Apply(h) | watcher::Event::InitApply(h) => {
+            if known.insert(key_of(h)) {
+                counted.hpas.inc();
+            }
+        }
+        watcher::Event::Init | watcher::Event::InitDone => {}
     });
     let state = Arc::new(State {
         client: client.clone(),
@@ -570,6 +656,7 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
             cpu_initialization_period: args.horizontal_pod_autoscaler_cpu_initialization_period,
             initial_readiness_delay: args.horizontal_pod_autoscaler_initial_readiness_delay,
         },
+        metrics,
     });
     *histories.lock().expect("slot") = Some(state.clone());
     // Pods are read from the cache; their events trigger nothing (HPAs sync on their period).
@@ -583,5 +670,5 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
 async fn main() -> ExitCode {
     let args: Args = flags::parse_or_exit();
     let common = args.common.clone();
-    runtime::run(&common, "rudder-hpa-controller", |ctx| work(ctx, args)).await
+    runtime::run_with_metrics(&common, "rudder-hpa-controller", Metrics::new, |ctx, m| work(ctx, args, m)).await
 }
