@@ -23,14 +23,20 @@ impl Cluster {
     /// The sandbox, `nodes` simulated nodes of room for 250 pods each, then
     /// `components` started in order, each ready before the next.
     pub(crate) async fn start(components: &[&'static str], nodes: usize) -> anyhow::Result<Cluster> {
+        let mut cluster = Cluster::nodes(nodes).await?;
+        for &name in components {
+            cluster.start_component(name, &[]).await?;
+        }
+        Ok(cluster)
+    }
+
+    /// The sandbox and `nodes` simulated nodes, no component yet.
+    pub(crate) async fn nodes(nodes: usize) -> anyhow::Result<Cluster> {
         let sandbox = SandboxChild::start().await?;
         let client = sandbox.client()?;
         let dir = tempfile::tempdir()?;
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, rudder_sandbox::kubeconfig_yaml(sandbox.url()))?;
-        let scheduler_config = dir.path().join("scheduler.yaml");
-        std::fs::write(&scheduler_config, rudder_sandbox::up::SCHEDULER_CONFIG)?;
-
+        std::fs::write(dir.path().join("kubeconfig"), rudder_sandbox::kubeconfig_yaml(sandbox.url()))?;
+        std::fs::write(dir.path().join("scheduler.yaml"), rudder_sandbox::up::SCHEDULER_CONFIG)?;
         let (stop_sim, sim_stopped) = tokio::sync::oneshot::channel::<()>();
         let cfg = SimConfig { count: nodes, pods: "250".into(), heartbeat: Duration::from_secs(10), ..SimConfig::default() };
         let sim_client = client.clone();
@@ -40,17 +46,26 @@ impl Cluster {
             })
             .await
         });
+        Ok(Cluster { client, sandbox, components: Vec::new(), stop_sim, sim, _dir: dir })
+    }
 
-        let mut started = Vec::new();
-        for &name in components {
-            let mut extra = vec!["--kube-api-qps=1000000".to_string(), "--kube-api-burst=1000000".to_string()];
-            if name == "rudder-scheduler" {
-                extra.push(format!("--config={}", scheduler_config.display()));
-            }
-            let (child, pid) = crate::start_component(name, &kubeconfig, &dir.path().join(format!("{name}.log")), &extra).await?;
-            started.push((name, child, pid));
+    /// Starts one component (client rate limits lifted, `extra` flags
+    /// added) and waits until it is ready.
+    pub(crate) async fn start_component(&mut self, name: &'static str, extra: &[String]) -> anyhow::Result<()> {
+        let dir = self._dir.path();
+        let mut args = vec!["--kube-api-qps=1000000".to_string(), "--kube-api-burst=1000000".to_string()];
+        if name == "rudder-scheduler" {
+            args.push(format!("--config={}", dir.join("scheduler.yaml").display()));
         }
-        Ok(Cluster { client, sandbox, components: started, stop_sim, sim, _dir: dir })
+        args.extend_from_slice(extra);
+        let (child, pid) = crate::start_component(name, &dir.join("kubeconfig"), &dir.join(format!("{name}.log")), &args).await?;
+        self.components.push((name, child, pid));
+        Ok(())
+    }
+
+    /// The pid of a started component.
+    pub(crate) fn pid(&self, name: &str) -> Option<u32> {
+        self.components.iter().find(|(n, _, _)| *n == name).map(|(_, _, pid)| *pid)
     }
 
     /// An error if a component exited.

@@ -8,6 +8,7 @@
 //! cargo run --release -p rudder-bench -- deployment --deployments 50 --replicas 20
 //! cargo run --release -p rudder-bench -- job --jobs 100 --completions 50
 //! cargo run --release -p rudder-bench -- daemonset --nodes 500
+//! cargo run --release -p rudder-bench -- hpa --hpas 1000
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
@@ -24,6 +25,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 mod cluster;
 mod daemonset;
 mod deployment;
+mod hpa;
 mod job;
 mod replicaset;
 mod scheduler;
@@ -155,6 +157,22 @@ enum Command {
         #[arg(long, default_value = "10%")]
         max_unavailable: String,
     },
+    /// rudder-hpa-controller (the binary next to this one) over N
+    /// HorizontalPodAutoscalers at target: prints the time until every HPA
+    /// synced once and the controller's CPU time per sync of all of them.
+    Hpa {
+        #[arg(long, default_value_t = 1000)]
+        hpas: usize,
+        /// Simulated nodes (250 pods each).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        /// The controller's sync period, in seconds.
+        #[arg(long, default_value_t = 5)]
+        sync_period: u64,
+        /// Sync periods the CPU time is measured over.
+        #[arg(long, default_value_t = 3)]
+        periods: u64,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -190,6 +208,9 @@ async fn main() {
         }
         Command::Daemonset { nodes, max_unavailable } => {
             daemonset::run(daemonset::Params { nodes, max_unavailable }).await.map(|r| print!("{r}"))
+        }
+        Command::Hpa { hpas, nodes, sync_period, periods } => {
+            hpa::run(hpa::Params { hpas, nodes, sync_period, periods }).await.map(|r| print!("{r}"))
         }
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,
