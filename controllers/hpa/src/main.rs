@@ -37,7 +37,7 @@ use rudder_hpa::behavior::{History, Recommendation, normalize, record_rescale};
 use rudder_hpa::compute::{Data, Inputs, compute};
 use rudder_hpa::replicas::{PodMetric, PodMetrics, Readiness, Tolerances};
 use rudder_hpa::status::{remove_condition, set_condition};
-use tracing::debug;
+use tracing::{debug, warn};
 
 #[derive(Debug, Parser)]
 #[command(name = "rudder-hpa-controller", version, about = "Scales workloads on their metrics (HorizontalPodAutoscalers)")]
@@ -179,10 +179,12 @@ async fn sync(hpa: Arc<HorizontalPodAutoscaler>, s: Arc<State>) -> Result<Action
     let labels = ReconcileLabels { action, error };
     s.metrics.reconciliations.get_or_create(&labels).inc();
     s.metrics.reconciliation_duration.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
-    match result {
-        Ok(()) => Ok(Action::requeue(s.sync_period)),
-        Err(e) => Err(SyncError(e)),
+    // As upstream: an error is only logged; every HPA is synced again one
+    // sync period later, failed or not (no fast retries).
+    if let Err(e) = result {
+        warn!(hpa = %key_of(hpa.as_ref()), error = %e, "sync failed");
     }
+    Ok::<_, SyncError>(Action::requeue(s.sync_period))
 }
 
 async fn reconcile(hpa: &HorizontalPodAutoscaler, s: &State, action: &mut &'static str) -> Result<(), String> {
