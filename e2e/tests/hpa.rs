@@ -139,6 +139,8 @@ async fn a_deployment_at_90_percent_cpu_with_target_50_scales_up_to_the_computed
             "horizontal_pod_autoscaler_controller_num_horizontal_pod_autoscalers 1",
             &format!(r#"horizontal_pod_autoscaler_controller_desired_replicas{{namespace="{ns}",hpa_name="web"}} 10"#),
             "horizontal_pod_autoscaler_controller_reconciliation_duration_seconds_bucket",
+            r#"horizontal_pod_autoscaler_controller_metric_computation_total{action="scale_up",error="none",metric_type="Resource"} "#,
+            "horizontal_pod_autoscaler_controller_metric_computation_duration_seconds_bucket",
         ] {
             assert!(metrics.contains(line), "{line} missing:\n{metrics}");
         }

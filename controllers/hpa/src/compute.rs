@@ -71,6 +71,10 @@ pub struct Computed {
     pub events: Vec<(String, String)>,
     /// `invalid metrics (N invalid out of M), first error is: ...`
     pub error: Option<String>,
+    /// Each metric's proposal (`Err(true)` for an unknown metric type, a
+    /// spec error; `Err(false)` for any other failure), for the
+    /// `metric_computation_*` metrics.
+    pub proposals: Vec<Result<i32, bool>>,
 }
 
 /// A milli-unit value as a Quantity (upstream `NewMilliQuantity`), binary
@@ -281,9 +285,11 @@ pub fn compute(specs: &[MetricSpec], data: &[Data], inputs: &Inputs<'_>) -> Comp
     let mut first: Option<(&'static str, String)> = None;
     let mut invalid = 0;
     let none = Data::Failed("no data".into());
+    let mut proposals = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         match compute_one(spec, data.get(i).unwrap_or(&none), inputs) {
             Ok((proposal, name, status)) => {
+                proposals.push(Ok(proposal));
                 statuses[i] = status;
                 if replicas == 0 || proposal > replicas {
                     replicas = proposal;
@@ -291,6 +297,7 @@ pub fn compute(specs: &[MetricSpec], data: &[Data], inputs: &Inputs<'_>) -> Comp
                 }
             }
             Err((reason, e)) => {
+                proposals.push(Err(reason == "InvalidMetricSourceType"));
                 events.push((reason.to_string(), e.clone()));
                 invalid += 1;
                 first.get_or_insert((reason, e));
@@ -305,7 +312,7 @@ pub fn compute(specs: &[MetricSpec], data: &[Data], inputs: &Inputs<'_>) -> Comp
             reason: reason.into(),
             message: format!("the HPA was unable to compute the replica count: {e}"),
         };
-        return Computed { replicas: -1, metric_name: String::new(), statuses, condition, events, error };
+        return Computed { replicas: -1, metric_name: String::new(), statuses, condition, events, error, proposals };
     }
     let condition = Condition {
         type_: "ScalingActive",
@@ -313,7 +320,7 @@ pub fn compute(specs: &[MetricSpec], data: &[Data], inputs: &Inputs<'_>) -> Comp
         reason: "ValidMetricFound".into(),
         message: format!("the HPA was able to successfully calculate a replica count from {metric_name}"),
     };
-    Computed { replicas, metric_name, statuses, condition, events, error }
+    Computed { replicas, metric_name, statuses, condition, events, error, proposals }
 }
 
 #[cfg(test)]

@@ -85,18 +85,26 @@ struct ReconcileLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ComputationLabels {
+    action: &'static str,
+    error: &'static str,
+    metric_type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DesiredLabels {
     namespace: String,
     hpa_name: String,
 }
 
 /// Upstream's `horizontal_pod_autoscaler_controller_*` families (help
-/// texts with upstream's stability prefix). The metric computation ones
-/// are not exported yet.
+/// texts with upstream's stability prefix).
 #[derive(Clone)]
 struct Metrics {
     reconciliations: Family<ReconcileLabels, Counter>,
     reconciliation_duration: Family<ReconcileLabels, Histogram>,
+    computations: Family<ComputationLabels, Counter>,
+    computation_duration: Family<ComputationLabels, Histogram>,
     hpas: Gauge,
     desired: Family<DesiredLabels, Gauge>,
 }
@@ -106,9 +114,22 @@ impl Metrics {
         let m = Metrics {
             reconciliations: Family::default(),
             reconciliation_duration: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 2.0, 15))),
+            computations: Family::default(),
+            computation_duration: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 2.0, 15))),
             hpas: Gauge::default(),
             desired: Family::default(),
         };
+        const COMPUTATION: &str = "The label 'action' should be either 'scale_down', 'scale_up', or 'none'. Also, the label 'error' should be either 'spec', 'internal', or 'none'. The label 'metric_type' corresponds to HPA.spec.metrics[*].type";
+        registry.register(
+            "horizontal_pod_autoscaler_controller_metric_computation",
+            format!("[BETA] Number of metric computations. {COMPUTATION}"),
+            m.computations.clone(),
+        );
+        registry.register(
+            "horizontal_pod_autoscaler_controller_metric_computation_duration_seconds",
+            format!("[BETA] The time(seconds) that the HPA controller takes to calculate one metric. {COMPUTATION}"),
+            m.computation_duration.clone(),
+        );
         const LABELS: &str = "The label 'action' should be either 'scale_down', 'scale_up', or 'none'. Also, the label 'error' should be either 'spec', 'internal', or 'none'. Note that if both spec and internal errors happen during a reconciliation, the first one to occur is reported in `error` label.";
         registry.register(
             "horizontal_pod_autoscaler_controller_reconciliations",
@@ -266,13 +287,30 @@ async fn reconcile(hpa: &HorizontalPodAutoscaler, s: &State, action: &mut &'stat
         };
         let refs: Vec<&Pod> = pods.iter().map(|p| p.as_ref()).collect();
         let mut data = Vec::with_capacity(metrics.len());
+        let mut took = Vec::with_capacity(metrics.len());
         for m in &metrics {
+            let started = std::time::Instant::now();
             data.push(fetch(s, &ns, &selector_text, m).await);
+            took.push(started.elapsed());
         }
         let tolerances = tolerances(&spec, s.tolerance);
         let status_replicas = scale.status.as_ref().map(|st| st.replicas).unwrap_or(0);
         let inputs = Inputs { spec_replicas: current, status_replicas, pods: &refs, tolerances, readiness: s.readiness, now };
         let computed = compute(&metrics, &data, &inputs);
+        // Per metric: its action against the last status, its error kind, how long it took.
+        let previous = original.current_replicas.unwrap_or(0);
+        for ((m, proposal), took) in metrics.iter().zip(&computed.proposals).zip(&took) {
+            let (action, error) = match proposal {
+                Ok(p) if *p > previous => ("scale_up", "none"),
+                Ok(p) if *p < previous => ("scale_down", "none"),
+                Ok(_) => ("none", "none"),
+                Err(true) => ("none", "spec"),
+                Err(false) => ("none", "internal"),
+            };
+            let labels = ComputationLabels { action, error, metric_type: m.type_.clone() };
+            s.metrics.computations.get_or_create(&labels).inc();
+            s.metrics.computation_duration.get_or_create(&labels).observe(took.as_secs_f64());
+        }
         for (reason, note) in &computed.events {
             s.event(hpa, true, reason, note);
         }
