@@ -2,7 +2,8 @@
 //! controllers and the scheduler, on simulated nodes whose pods report the
 //! CPU usage their `sim.rudder.dev/cpu` annotation asks for (the sandbox's
 //! metrics.k8s.io). The controller syncs every second here (upstream's
-//! period is 15 s). Each scenario of issue 17 covered so far is a test.
+//! period is 15 s). Each scenario of issue 17 is a test, and so is the
+//! ambiguous-selector check.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition};
@@ -301,4 +302,44 @@ async fn a_replicaset_is_scaled_through_its_scale_subresource() {
     let h = hpas.get("batch").await.unwrap();
     assert_eq!(h.status.as_ref().unwrap().current_replicas, Some(2));
     assert_eq!(condition(&h, "AbleToScale").unwrap().status, "True");
+}
+
+#[tokio::test]
+async fn two_hpas_on_the_same_pods_are_ambiguous_and_neither_scales() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    // 90% of the request: alone, either HPA would scale up.
+    deployments.create(&PostParams::default(), &deployment("web", 2, json!({"sim.rudder.dev/cpu": "450m"}), "nginx")).await.unwrap();
+    available(&deployments, "web", 2).await;
+    let mut second = hpa("web", 1, 10, 50);
+    second.metadata.name = Some("web-too".into());
+    hpas.create(&PostParams::default(), &second).await.unwrap();
+    hpas.create(&PostParams::default(), &hpa("web", 1, 10, 50)).await.unwrap();
+    let expected = format!("pods by selector app=web are controlled by multiple HPAs: [{ns}/web {ns}/web-too]");
+    for name in ["web", "web-too"] {
+        let c = eventually(60, &format!("{name} AmbiguousSelector"), || async {
+            let h = hpas.get(name).await.ok()?;
+            condition(&h, "ScalingActive").filter(|c| c.reason.as_deref() == Some("AmbiguousSelector"))
+        })
+        .await;
+        assert_eq!((c.status.as_str(), c.message.as_deref()), ("False", Some(expected.as_str())));
+    }
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(world.client.clone(), &ns);
+    eventually(30, "the AmbiguousSelector warning", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("AmbiguousSelector") && e.type_.as_deref() == Some("Warning"))
+            .filter(|e| e.note.as_deref() == Some(expected.as_str()))
+    })
+    .await;
+    assert_eq!(deployments.get("web").await.unwrap().spec.unwrap().replicas, Some(2), "no rescale while ambiguous");
+    assert!(rescales(&world, &ns).await.is_empty());
+    // With the second one gone, the first scales: ceil(90/50 × 2) = 4.
+    hpas.delete("web-too", &Default::default()).await.unwrap();
+    eventually(60, "web rescaled to 4", || async { (deployments.get("web").await.ok()?.spec?.replicas == Some(4)).then_some(()) }).await;
+    let c = condition(&hpas.get("web").await.unwrap(), "ScalingActive").unwrap();
+    assert_eq!(c.status, "True", "{c:?}");
 }

@@ -36,6 +36,7 @@ use rudder_common::workqueue::key_of;
 use rudder_hpa::behavior::{History, Recommendation, normalize, record_rescale};
 use rudder_hpa::compute::{Data, Inputs, compute};
 use rudder_hpa::replicas::{PodMetric, PodMetrics, Readiness, Tolerances};
+use rudder_hpa::selectors::HpaSelectors;
 use rudder_hpa::status::{remove_condition, set_condition};
 use tracing::{debug, warn};
 
@@ -159,6 +160,7 @@ struct State {
     client: kube::Client,
     pods: Indexer<Pod>,
     histories: Mutex<HashMap<String, History>>,
+    selectors: Mutex<HpaSelectors>,
     /// Kinds resolved to resources (upstream's RESTMapper), by (group, kind).
     resources: Mutex<HashMap<(String, String), ApiResource>>,
     recorder: Recorder,
@@ -422,8 +424,8 @@ fn reference_of(hpa: &HorizontalPodAutoscaler) -> String {
     format!("{}/{}/{}", t.kind, hpa.namespace().unwrap_or_default(), t.name)
 }
 
-/// Upstream `validateAndParseSelector` (without the ambiguity check) and
-/// the pod listing: the target's pods by its scale's selector.
+/// Upstream `validateAndParseSelector` and the pod listing: the target's
+/// pods by its scale's selector, unless other HPAs control them too.
 fn pods_of(
     hpa: &HorizontalPodAutoscaler,
     s: &State,
@@ -446,7 +448,19 @@ fn pods_of(
         }
     };
     let ns = hpa.namespace().unwrap_or_default();
-    Ok(s.pods.by_index(BY_NAMESPACE, &ns).into_iter().filter(|p| parsed.matches(p.labels())).collect())
+    let pods: Vec<Arc<Pod>> = s.pods.by_index(BY_NAMESPACE, &ns).into_iter().filter(|p| parsed.matches(p.labels())).collect();
+    let controlling = {
+        let mut selectors = s.selectors.lock().expect("selectors");
+        selectors.learn(&ns, &hpa.name_any(), parsed);
+        selectors.controlling(&ns, pods.iter().map(|p| p.labels()))
+    };
+    if controlling.len() > 1 {
+        let msg = format!("pods by selector {selector} are controlled by multiple HPAs: [{}]", controlling.join(" "));
+        s.event(hpa, true, "AmbiguousSelector", &msg);
+        set_condition(status, "ScalingActive", "False", "AmbiguousSelector", &msg, now);
+        return Err(msg);
+    }
+    Ok(pods)
 }
 
 /// The tolerances: the flag, or the behavior's per-direction ones
@@ -674,11 +688,15 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
             counted.desired.remove(&labels);
             if let Some(s) = slot.lock().expect("slot").as_ref() {
                 s.histories.lock().expect("histories").remove(&key_of(h));
+                s.selectors.lock().expect("selectors").forget(&labels.namespace, &labels.hpa_name);
             }
         }
         watcher::Event::Apply(h) | watcher::Event::InitApply(h) => {
             if known.insert(key_of(h)) {
                 counted.hpas.inc();
+            }
+            if let Some(s) = slot.lock().expect("slot").as_ref() {
+                s.selectors.lock().expect("selectors").register(&h.namespace().unwrap_or_default(), &h.name_any());
             }
         }
         watcher::Event::Init | watcher::Event::InitDone => {}
@@ -687,6 +705,7 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
         client: client.clone(),
         pods: pods.clone(),
         histories: Mutex::new(HashMap::new()),
+        selectors: Mutex::new(HpaSelectors::default()),
         resources: Mutex::new(HashMap::new()),
         recorder: Recorder::new(client.clone(), "horizontal-pod-autoscaler", ctx.identity.clone()),
         sync_period: args.horizontal_pod_autoscaler_sync_period,
