@@ -343,3 +343,64 @@ async fn two_hpas_on_the_same_pods_are_ambiguous_and_neither_scales() {
     let c = condition(&hpas.get("web").await.unwrap(), "ScalingActive").unwrap();
     assert_eq!(c.status, "True", "{c:?}");
 }
+
+/// An HPA of `name` (1 to `max` replicas) on one metric.
+fn hpa_on(name: &str, max: i32, metric: Value) -> HorizontalPodAutoscaler {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                 "minReplicas": 1, "maxReplicas": max, "metrics": [metric]}
+    }))
+    .expect("an HPA")
+}
+
+#[tokio::test]
+async fn a_pods_metric_of_the_custom_metrics_api_drives_scaling() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    // Every pod reports 3 packets per second; the target is 2 on average.
+    let annotations = json!({"sim.rudder.dev/metric.packets-per-second": "3"});
+    deployments.create(&PostParams::default(), &deployment("web", 2, annotations, "nginx")).await.unwrap();
+    available(&deployments, "web", 2).await;
+    let metric = json!({"type": "Pods", "pods": {"metric": {"name": "packets-per-second"}, "target": {"type": "AverageValue", "averageValue": "2"}}});
+    hpas.create(&PostParams::default(), &hpa_on("web", 3, metric)).await.unwrap();
+    // ceil(2 × 3 / 2) = 3, the maximum.
+    available(&deployments, "web", 3).await;
+    let h = eventually(60, "the pods metric in the status", || async {
+        let h = hpas.get("web").await.ok()?;
+        let current = h.status.as_ref()?.current_metrics.as_ref()?.first()?.pods.as_ref()?.current.average_value.clone()?;
+        (current.0 == "3").then_some(h)
+    })
+    .await;
+    assert_eq!(rescales(&world, &ns).await, vec!["New size: 3; reason: pods metric packets-per-second above target"]);
+    let c = condition(&h, "ScalingActive").unwrap();
+    assert_eq!((c.status.as_str(), c.reason.as_deref()), ("True", Some("ValidMetricFound")), "{c:?}");
+}
+
+#[tokio::test]
+async fn an_object_metric_of_the_custom_metrics_api_drives_scaling() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(world.client.clone(), &ns);
+    let service = json!({"metadata": {"name": "front", "annotations": {"sim.rudder.dev/metric.requests-per-second": "10"}},
+                         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}});
+    services.create(&PostParams::default(), &serde_json::from_value(service).unwrap()).await.unwrap();
+    deployments.create(&PostParams::default(), &deployment("web", 2, json!({}), "nginx")).await.unwrap();
+    available(&deployments, "web", 2).await;
+    let metric = json!({"type": "Object", "object": {"describedObject": {"apiVersion": "v1", "kind": "Service", "name": "front"},
+                        "metric": {"name": "requests-per-second"}, "target": {"type": "Value", "value": "5"}}});
+    hpas.create(&PostParams::default(), &hpa_on("web", 4, metric)).await.unwrap();
+    // 10 of 5: twice the target, ceil(2 × 2 ready pods) = 4, the maximum.
+    available(&deployments, "web", 4).await;
+    eventually(60, "the object metric in the status", || async {
+        let h = hpas.get("web").await.ok()?;
+        let current = h.status.as_ref()?.current_metrics.as_ref()?.first()?.object.as_ref()?.current.value.clone()?;
+        (current.0 == "10").then_some(())
+    })
+    .await;
+    assert_eq!(rescales(&world, &ns).await, vec!["New size: 4; reason: Service metric requests-per-second above target"]);
+}

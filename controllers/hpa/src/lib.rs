@@ -11,10 +11,12 @@
 //! - [`behavior`]: from a proposal to the count written: stabilization
 //!   (legacy and per direction), the scale-up and scale-down rates of
 //!   `spec.behavior`, min/max, the scale events, the conditions' reasons.
+//! - [`discovery`]: which custom metrics API version to ask.
 //! - [`selectors`]: which HPAs control which pods (`AmbiguousSelector`).
 
 pub mod behavior;
 pub mod compute;
+pub mod discovery;
 pub mod replicas;
 pub mod selectors;
 pub mod status;

@@ -35,6 +35,7 @@ use rudder_common::selector::Selector;
 use rudder_common::workqueue::key_of;
 use rudder_hpa::behavior::{History, Recommendation, normalize, record_rescale};
 use rudder_hpa::compute::{Data, Inputs, compute};
+use rudder_hpa::discovery::{CUSTOM_METRICS_GROUP, custom_metrics_version};
 use rudder_hpa::replicas::{PodMetric, PodMetrics, Readiness, Tolerances};
 use rudder_hpa::selectors::HpaSelectors;
 use rudder_hpa::status::{remove_condition, set_condition};
@@ -161,6 +162,8 @@ struct State {
     pods: Indexer<Pod>,
     histories: Mutex<HashMap<String, History>>,
     selectors: Mutex<HpaSelectors>,
+    /// The custom metrics API version chosen by discovery, and when.
+    custom_version: Mutex<Option<(String, std::time::Instant)>>,
     /// Kinds resolved to resources (upstream's RESTMapper), by (group, kind).
     resources: Mutex<HashMap<(String, String), ApiResource>>,
     recorder: Recorder,
@@ -189,6 +192,20 @@ impl State {
         let (ar, _) = g.recommended_kind(kind).ok_or_else(|| format!("no matches for kind {kind:?} in group {group:?}"))?;
         self.resources.lock().expect("resources").insert(key, ar.clone());
         Ok(ar)
+    }
+
+    /// The custom metrics API version to ask, found by discovery and kept
+    /// for one sync period (upstream invalidates it on that period).
+    async fn custom_metrics_version(&self) -> Result<String, String> {
+        if let Some((v, at)) = self.custom_version.lock().expect("custom version").as_ref()
+            && at.elapsed() < self.sync_period
+        {
+            return Ok(v.clone());
+        }
+        let groups = self.client.list_api_groups().await.map_err(|e| message(&e))?;
+        let v = custom_metrics_version(&groups)?;
+        *self.custom_version.lock().expect("custom version") = Some((v.clone(), std::time::Instant::now()));
+        Ok(v)
     }
 }
 
@@ -551,8 +568,14 @@ async fn fetch(s: &State, ns: &str, pod_selector: &str, m: &MetricSpec) -> Data 
         "Pods" => {
             let Some(p) = &m.pods else { return Data::Failed("invalid pods metric source".into()) };
             let name = &p.metric.name;
+            let version = match s.custom_metrics_version().await {
+                Ok(v) => v,
+                Err(e) => {
+                    return Data::Failed(format!("unable to get metric {name}: unable to fetch metrics from custom metrics API: {e}"));
+                }
+            };
             let path = format!(
-                "/apis/custom.metrics.k8s.io/v1beta2/namespaces/{ns}/pods/*/{name}?labelSelector={}&metricLabelSelector={}",
+                "/apis/{CUSTOM_METRICS_GROUP}/{version}/namespaces/{ns}/pods/*/{name}?labelSelector={}&metricLabelSelector={}",
                 encode(pod_selector),
                 encode(&selector_query(p.metric.selector.as_ref()))
             );
@@ -583,7 +606,7 @@ async fn fetch(s: &State, ns: &str, pod_selector: &str, m: &MetricSpec) -> Data 
             let Some(o) = &m.object else { return Data::Failed("invalid object metric source".into()) };
             let (name, d) = (&o.metric.name, &o.described_object);
             let path = if d.kind == "Namespace" && !d.api_version.as_deref().unwrap_or("v1").contains('/') {
-                format!("/apis/custom.metrics.k8s.io/v1beta2/namespaces/{ns}/metrics/{name}")
+                format!("namespaces/{ns}/metrics/{name}")
             } else {
                 let ar = match s.resource(d.api_version.as_deref().unwrap_or("v1"), &d.kind).await {
                     Ok(ar) => ar,
@@ -595,9 +618,21 @@ async fn fetch(s: &State, ns: &str, pod_selector: &str, m: &MetricSpec) -> Data 
                     }
                 };
                 let qualified = if ar.group.is_empty() { ar.plural.clone() } else { format!("{}.{}", ar.plural, ar.group) };
-                format!("/apis/custom.metrics.k8s.io/v1beta2/namespaces/{ns}/{qualified}/{}/{name}", d.name)
+                format!("namespaces/{ns}/{qualified}/{}/{name}", d.name)
             };
-            let path = format!("{path}?metricLabelSelector={}", encode(&selector_query(o.metric.selector.as_ref())));
+            let version = match s.custom_metrics_version().await {
+                Ok(v) => v,
+                Err(e) => {
+                    return Data::Failed(format!(
+                        "unable to get metric {name}: unable to fetch metrics from custom metrics API: {e} on {} {ns}/{}",
+                        d.kind, d.name
+                    ));
+                }
+            };
+            let path = format!(
+                "/apis/{CUSTOM_METRICS_GROUP}/{version}/{path}?metricLabelSelector={}",
+                encode(&selector_query(o.metric.selector.as_ref()))
+            );
             match get_json(client, &path).await {
                 Ok(list) => {
                     let items = list.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
@@ -706,6 +741,7 @@ async fn work(ctx: Context, args: Args, metrics: Metrics) -> anyhow::Result<()> 
         pods: pods.clone(),
         histories: Mutex::new(HashMap::new()),
         selectors: Mutex::new(HpaSelectors::default()),
+        custom_version: Mutex::new(None),
         resources: Mutex::new(HashMap::new()),
         recorder: Recorder::new(client.clone(), "horizontal-pod-autoscaler", ctx.identity.clone()),
         sync_period: args.horizontal_pod_autoscaler_sync_period,
