@@ -404,3 +404,38 @@ async fn an_object_metric_of_the_custom_metrics_api_drives_scaling() {
     .await;
     assert_eq!(rescales(&world, &ns).await, vec!["New size: 4; reason: Service metric requests-per-second above target"]);
 }
+
+#[tokio::test]
+async fn a_container_resource_metric_counts_only_its_container() {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    // app: 450m of 500m (90%); the idle sidecar brings the whole pod to 30%.
+    let d = json!({
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"},
+                                           "annotations": {"sim.rudder.dev/cpu.app": "450m", "sim.rudder.dev/cpu.sidecar": "0"}},
+                              "spec": {"terminationGracePeriodSeconds": 0, "containers": [
+                                  {"name": "app", "image": "nginx", "resources": {"requests": {"cpu": "500m"}}},
+                                  {"name": "sidecar", "image": "proxy", "resources": {"requests": {"cpu": "1"}}}]}}}
+    });
+    deployments.create(&PostParams::default(), &serde_json::from_value(d).unwrap()).await.unwrap();
+    available(&deployments, "web", 2).await;
+    let metric = json!({"type": "ContainerResource", "containerResource": {"name": "cpu", "container": "app",
+                        "target": {"type": "Utilization", "averageUtilization": 50}}});
+    hpas.create(&PostParams::default(), &hpa_on("web", 4, metric)).await.unwrap();
+    // ceil(90 / 50 × 2) = 4; the whole pod (30%) would have scaled down.
+    available(&deployments, "web", 4).await;
+    eventually(60, "the container metric in the status", || async {
+        let h = hpas.get("web").await.ok()?;
+        let m = h.status.as_ref()?.current_metrics.as_ref()?.first()?.container_resource.clone()?;
+        (m.container == "app" && m.current.average_utilization == Some(90)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        rescales(&world, &ns).await,
+        vec!["New size: 4; reason: cpu container resource utilization (percentage of request) above target"]
+    );
+}
