@@ -119,6 +119,7 @@ async fn a_deployment_at_90_percent_cpu_with_target_50_scales_up_to_the_computed
     .await;
     let st = h.status.clone().unwrap();
     assert_eq!(st.desired_replicas, 10);
+    assert_eq!(st.observed_generation, h.metadata.generation, "the status is about the current spec");
     let current = &st.current_metrics.as_ref().unwrap()[0].resource.as_ref().unwrap().current;
     assert_eq!(current.average_utilization, Some(90));
     let active = condition(&h, "ScalingActive").unwrap();
@@ -438,4 +439,32 @@ async fn a_container_resource_metric_counts_only_its_container() {
         rescales(&world, &ns).await,
         vec!["New size: 4; reason: cpu container resource utilization (percentage of request) above target"]
     );
+}
+
+#[tokio::test]
+async fn an_autoscaling_v1_hpa_scales_and_shows_its_cpu_through_v1() {
+    use k8s_openapi::api::autoscaling::v1;
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
+    let old: Api<v1::HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    deployments.create(&PostParams::default(), &deployment("web", 2, json!({"sim.rudder.dev/cpu": "450m"}), "nginx")).await.unwrap();
+    available(&deployments, "web", 2).await;
+    let h: v1::HorizontalPodAutoscaler = serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                 "minReplicas": 1, "maxReplicas": 4, "targetCPUUtilizationPercentage": 50}
+    }))
+    .unwrap();
+    old.create(&PostParams::default(), &h).await.unwrap();
+    // 90% of the request against 50%: ceil(1.8 × 2) = 4, the maximum.
+    available(&deployments, "web", 4).await;
+    let seen = eventually(60, "the CPU utilization through v1", || async {
+        let h = old.get("web").await.ok()?;
+        let st = h.status.clone()?;
+        (st.current_cpu_utilization_percentage == Some(90) && st.desired_replicas == 4).then_some(h)
+    })
+    .await;
+    let conditions = seen.metadata.annotations.unwrap_or_default().remove("autoscaling.alpha.kubernetes.io/conditions").unwrap_or_default();
+    assert!(conditions.contains("\"ScalingLimited\""), "the conditions travel in the annotation: {conditions}");
 }

@@ -1,7 +1,10 @@
 //! Conversion between the API versions kube-apiserver serves from one
 //! storage, and the shapes Go's encoder gives those objects.
 //!
-//! The one such pair the sandbox serves is core `v1` Events and
+//! Two such pairs are served. autoscaling/v1 and autoscaling/v2
+//! HorizontalPodAutoscalers are in [`hpa`] (v2 is the storage).
+//!
+//! The other pair is core `v1` Events and
 //! `events.k8s.io/v1` Events: both are views of the same stored objects
 //! (upstream stores `events.k8s.io` Events as core Events, and converts
 //! through the internal `core.Event` with `pkg/apis/events/v1/conversion.go`).
@@ -28,6 +31,8 @@ use serde_json::{Map, Value, json};
 
 use crate::registry::{self, ResourceType};
 
+pub mod hpa;
+
 /// core v1 Event field ↔ events.k8s.io/v1 Event field, for the fields
 /// whose names differ.
 const EVENT_RENAMES: &[(&str, &str)] = &[
@@ -47,6 +52,10 @@ fn is_event(r: &ResourceType) -> bool {
     r.kind == "Event" && (r.group.is_empty() || r.group == "events.k8s.io")
 }
 
+fn is_hpa(r: &ResourceType) -> bool {
+    r.group == "autoscaling" && r.kind == "HorizontalPodAutoscaler"
+}
+
 /// Whether `a` and `b` are the same group and version.
 fn same_version(a: &ResourceType, b: &ResourceType) -> bool {
     a.group == b.group && a.version == b.version
@@ -55,7 +64,7 @@ fn same_version(a: &ResourceType, b: &ResourceType) -> bool {
 /// Whether objects of `from` can be converted to `to`: the same resource
 /// at another group or version sharing its storage.
 pub fn convertible(from: &ResourceType, to: &ResourceType) -> bool {
-    same_version(from, to) || (is_event(from) && is_event(to))
+    same_version(from, to) || (is_event(from) && is_event(to)) || (is_hpa(from) && is_hpa(to))
 }
 
 /// `obj`, an object of `from`, as an object of `to`. Objects that cannot
@@ -63,6 +72,9 @@ pub fn convertible(from: &ResourceType, to: &ResourceType) -> bool {
 pub fn convert(obj: &Value, from: &ResourceType, to: &ResourceType) -> Value {
     if same_version(from, to) || !convertible(from, to) {
         return obj.clone();
+    }
+    if is_hpa(to) {
+        return if to.version == "v1" { hpa::to_v1(obj) } else { hpa::from_v1(obj) };
     }
     let to_events = !to.group.is_empty();
     let Some(m) = obj.as_object() else { return obj.clone() };

@@ -296,6 +296,15 @@ pub static RESOURCES: &[ResourceType] = &[
         generation: true,
         ..rt("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler")
     },
+    // Served from the v2 objects, converted as kube-apiserver converts them
+    // (crate::convert::hpa); v2 stays the storage and the preferred version.
+    ResourceType {
+        short_names: &["hpa"],
+        categories: ALL,
+        subresources: &[Sub::Status],
+        generation: true,
+        ..rt("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler")
+    },
     ResourceType { create_on_update: true, ..rt("coordination.k8s.io", "v1", "Lease", "leases", "lease") },
     ResourceType {
         short_names: &["ev"],

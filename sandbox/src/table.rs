@@ -210,6 +210,14 @@ fn job_cells(o: &Value) -> Vec<Value> {
 
 /// Upstream `printHorizontalPodAutoscaler`.
 fn hpa_cells(o: &Value) -> Vec<Value> {
+    // Upstream prints the internal (v2-shaped) object: v1 prints alike.
+    let v2;
+    let o = if o.get("apiVersion").and_then(Value::as_str) == Some("autoscaling/v1") {
+        v2 = crate::convert::hpa::from_v1(o);
+        &v2
+    } else {
+        o
+    };
     let target = |k: &str| o.pointer(&format!("/spec/scaleTargetRef/{k}")).and_then(Value::as_str).unwrap_or_default().to_string();
     let min = o.pointer("/spec/minReplicas").and_then(Value::as_i64).map_or_else(|| "<unset>".to_string(), |m| m.to_string());
     vec![
@@ -584,5 +592,10 @@ mod tests {
             &cells[..6],
             [json!("web"), json!("Deployment/web"), json!("cpu: <unknown>/50%"), json!("<unset>"), json!(10), json!(3)]
         );
+        // Through autoscaling/v1, the same row.
+        let v1 = json!({"apiVersion": "autoscaling/v1", "metadata": {"name": "web", "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 10, "targetCPUUtilizationPercentage": 50},
+            "status": {"currentReplicas": 3, "desiredReplicas": 3, "currentCPUUtilizationPercentage": 95}});
+        assert_eq!(&hpa_cells(&v1)[..3], [json!("web"), json!("Deployment/web"), json!("cpu: 95%/50%")]);
     }
 }

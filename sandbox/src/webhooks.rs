@@ -23,14 +23,13 @@
 //!   evaluate: a webhook that would be called and has some answers 501
 //!   NotImplemented instead of being called.
 //! * `matchPolicy: Equivalent` matching through another version of the same
-//!   resource is served for Events, as upstream serves it: a webhook whose
+//!   resource is served for Events and HPAs, as upstream serves it: a webhook whose
 //!   rules name core v1 `events` is called for events.k8s.io/v1 Events and
 //!   back, with `kind` and `resource` of the version it matched,
 //!   `requestKind` and `requestResource` of the request, `object` and
 //!   `oldObject` converted to the matched version, and a mutating
-//!   webhook's patch applied to that and converted back. Matching
-//!   autoscaling/v2 HorizontalPodAutoscalers through autoscaling/v1, which
-//!   the sandbox does not serve, answers 501 NotImplemented.
+//!   webhook's patch applied to that and converted back. The same holds
+//!   for autoscaling/v1 ↔ autoscaling/v2 HorizontalPodAutoscalers.
 //! * `clientConfig.service` names an in-cluster Service the sandbox cannot
 //!   reach: the call fails (a call error, so `failurePolicy` applies).
 //! * Messages of transport errors imitate Go's for the common cases
@@ -178,6 +177,10 @@ fn equivalents(r: Gvr) -> &'static [(Gvr, Gvk)] {
         Gvr { group: "autoscaling", version: "v1", resource: "horizontalpodautoscalers" },
         Gvk { group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler" },
     )];
+    const HPA_V2: &[(Gvr, Gvk)] = &[(
+        Gvr { group: "autoscaling", version: "v2", resource: "horizontalpodautoscalers" },
+        Gvk { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler" },
+    )];
     const CORE_EVENTS: &[(Gvr, Gvk)] =
         &[(Gvr { group: "", version: "v1", resource: "events" }, Gvk { group: "", version: "v1", kind: "Event" })];
     const NEW_EVENTS: &[(Gvr, Gvk)] = &[(
@@ -186,6 +189,7 @@ fn equivalents(r: Gvr) -> &'static [(Gvr, Gvk)] {
     )];
     match (r.group, r.resource) {
         ("autoscaling", "horizontalpodautoscalers") if r.version == "v2" => HPA_V1,
+        ("autoscaling", "horizontalpodautoscalers") if r.version == "v1" => HPA_V2,
         ("events.k8s.io", "events") => CORE_EVENTS,
         ("", "events") => NEW_EVENTS,
         _ => &[],
@@ -1350,13 +1354,14 @@ mod tests {
     }
 
     #[test]
-    fn equivalent_resources_and_match_conditions_are_refused_loudly() {
+    fn hpa_versions_are_equivalent_and_match_conditions_are_refused_loudly() {
         let w = Webhooks::new(Arc::new(Store::default()));
         let hpas = find("autoscaling", "v2", "horizontalpodautoscalers").unwrap();
         let obj = json!({"metadata": {}});
         let h = hook(vec![rule(&["CREATE"], &["autoscaling"], &["v1"], &["horizontalpodautoscalers"], None)]);
-        let e = w.should_call(&h, &attrs(hpas, Operation::Create, "ns", Some(&obj)), Some(&obj)).unwrap_err();
-        assert_eq!(e.code, 501, "{}", e.message);
+        // A v1 rule matches a v2 request through the equivalent resource.
+        let inv = w.should_call(&h, &attrs(hpas, Operation::Create, "ns", Some(&obj)), Some(&obj)).unwrap().unwrap();
+        assert_eq!((inv.kind.version, inv.resource.version), ("v1", "v1"));
         let mut exact = h.clone();
         exact.equivalent = false;
         assert!(w.should_call(&exact, &attrs(hpas, Operation::Create, "ns", Some(&obj)), Some(&obj)).unwrap().is_none());

@@ -234,6 +234,9 @@ async fn reconcile(hpa: &HorizontalPodAutoscaler, s: &State, action: &mut &'stat
     let spec = hpa.spec.clone();
     let original = hpa.status.clone().unwrap_or_default();
     let mut status = original.clone();
+    // The generation this status is about (as issue 17 asks; upstream
+    // writes it from v1.37 with HPAGeneration, v1.36 leaves it unset).
+    status.observed_generation = hpa.metadata.generation;
     let target = &spec.scale_target_ref;
     let reference = format!("{}/{ns}/{}", target.kind, target.name);
 
