@@ -25,6 +25,15 @@ async fn world() -> World {
     .expect("world")
 }
 
+/// A world, a namespace, and its Deployments and HPAs.
+async fn setup() -> (World, String, Api<Deployment>, Api<HorizontalPodAutoscaler>) {
+    let world = world().await;
+    let ns = world.namespace().await.unwrap();
+    let deployments = Api::namespaced(world.client.clone(), &ns);
+    let hpas = Api::namespaced(world.client.clone(), &ns);
+    (world, ns, deployments, hpas)
+}
+
 /// A Deployment of `replicas` pods requesting 500m CPU, using what the annotations say.
 fn deployment(name: &str, replicas: i32, annotations: Value, image: &str) -> Deployment {
     serde_json::from_value(json!({
@@ -80,10 +89,7 @@ fn condition(h: &HorizontalPodAutoscaler, type_: &str) -> Option<HorizontalPodAu
 
 #[tokio::test]
 async fn a_deployment_at_90_percent_cpu_with_target_50_scales_up_to_the_computed_count_and_stops_at_max() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     // 450m of 500m: 90%.
     deployments.create(&PostParams::default(), &deployment("web", 2, json!({"sim.rudder.dev/cpu": "450m"}), "nginx")).await.unwrap();
     eventually(60, "two pods running", || async {
@@ -151,10 +157,7 @@ async fn a_deployment_at_90_percent_cpu_with_target_50_scales_up_to_the_computed
 
 #[tokio::test]
 async fn a_target_without_metrics_is_not_scaling_active() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (_world, _ns, deployments, hpas) = setup().await;
     // Its pods never start (the image cannot be pulled): no metrics.
     deployments.create(&PostParams::default(), &deployment("dark", 2, json!({}), "registry.invalid/app:1")).await.unwrap();
     hpas.create(&PostParams::default(), &hpa("dark", 1, 10, 50)).await.unwrap();
@@ -178,10 +181,7 @@ async fn a_target_without_metrics_is_not_scaling_active() {
 
 #[tokio::test]
 async fn a_pods_policy_limits_the_scale_up_step() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     deployments.create(&PostParams::default(), &deployment("web", 2, json!({"sim.rudder.dev/cpu": "450m"}), "nginx")).await.unwrap();
     available(&deployments, "web", 2).await;
     // At most one more pod a minute.
@@ -206,10 +206,7 @@ async fn a_pods_policy_limits_the_scale_up_step() {
 
 #[tokio::test]
 async fn a_usage_drop_scales_down_only_after_the_stabilization_window() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     let pods: Api<Pod> = Api::namespaced(world.client.clone(), &ns);
     deployments.create(&PostParams::default(), &deployment("web", 4, json!({"sim.rudder.dev/cpu": "250m"}), "nginx")).await.unwrap();
     available(&deployments, "web", 4).await;
@@ -247,10 +244,7 @@ async fn a_usage_drop_scales_down_only_after_the_stabilization_window() {
 
 #[tokio::test]
 async fn an_external_metric_drives_scaling() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     let configmaps: Api<ConfigMap> = Api::namespaced(world.client.clone(), &ns);
     deployments.create(&PostParams::default(), &deployment("worker", 1, json!({}), "worker")).await.unwrap();
     available(&deployments, "worker", 1).await;
@@ -307,10 +301,7 @@ async fn a_replicaset_is_scaled_through_its_scale_subresource() {
 
 #[tokio::test]
 async fn two_hpas_on_the_same_pods_are_ambiguous_and_neither_scales() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     // 90% of the request: alone, either HPA would scale up.
     deployments.create(&PostParams::default(), &deployment("web", 2, json!({"sim.rudder.dev/cpu": "450m"}), "nginx")).await.unwrap();
     available(&deployments, "web", 2).await;
@@ -357,10 +348,7 @@ fn hpa_on(name: &str, max: i32, metric: Value) -> HorizontalPodAutoscaler {
 
 #[tokio::test]
 async fn a_pods_metric_of_the_custom_metrics_api_drives_scaling() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     // Every pod reports 3 packets per second; the target is 2 on average.
     let annotations = json!({"sim.rudder.dev/metric.packets-per-second": "3"});
     deployments.create(&PostParams::default(), &deployment("web", 2, annotations, "nginx")).await.unwrap();
@@ -382,10 +370,7 @@ async fn a_pods_metric_of_the_custom_metrics_api_drives_scaling() {
 
 #[tokio::test]
 async fn an_object_metric_of_the_custom_metrics_api_drives_scaling() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(world.client.clone(), &ns);
     let service = json!({"metadata": {"name": "front", "annotations": {"sim.rudder.dev/metric.requests-per-second": "10"}},
                          "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}});
@@ -408,10 +393,7 @@ async fn an_object_metric_of_the_custom_metrics_api_drives_scaling() {
 
 #[tokio::test]
 async fn a_container_resource_metric_counts_only_its_container() {
-    let world = world().await;
-    let ns = world.namespace().await.unwrap();
-    let deployments: Api<Deployment> = Api::namespaced(world.client.clone(), &ns);
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(world.client.clone(), &ns);
+    let (world, ns, deployments, hpas) = setup().await;
     // app: 450m of 500m (90%); the idle sidecar brings the whole pod to 30%.
     let d = json!({
         "metadata": {"name": "web"},

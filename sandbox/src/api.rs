@@ -540,6 +540,7 @@ impl Api {
         // what it takes is held until the write is over.
         let _reservation =
             if r.group.is_empty() && r.kind == "Service" { Some(self.alloc.allocate(&self.store, &mut obj, None, dry)?) } else { None };
+        check_decodes(r, &obj)?;
         let errs = crate::validation::validate(r.group, r.version, r.kind, &obj, None);
         if !errs.is_empty() {
             let (group, kind) = strategy_kind(r);
@@ -813,6 +814,7 @@ impl Api {
         };
         // Removing finalizers from an object that is already deleting is
         // always allowed; everything else is validated.
+        check_decodes(r, &new)?;
         let mut errs = crate::validation::validate(r.group, r.version, r.kind, &new, Some(old));
         if sub == Some("status") {
             errs.extend(crate::validation::validate_status(r.group, r.kind, &new, old));
@@ -2158,6 +2160,16 @@ fn accepts_json(accept: &str) -> bool {
 
 fn wants_table(accept: &str) -> bool {
     accept.split(',').next().is_some_and(|a| a.contains("as=Table"))
+}
+
+/// What upstream's decoder refuses while converting a request's object to
+/// the internal version: an autoscaling/v1 HPA whose round-trip annotations
+/// do not decode (400 BadRequest).
+fn check_decodes(r: &ResourceType, obj: &Value) -> ApiResult<()> {
+    if r.group == "autoscaling" && r.version == "v1" && r.kind == "HorizontalPodAutoscaler" {
+        crate::convert::hpa::check_v1(obj).map_err(ApiError::bad_request)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -132,3 +132,19 @@ async fn discovery_lists_v2_first_and_preferred() {
     let names: Vec<&str> = body["resources"].as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
     assert!(names.contains(&"horizontalpodautoscalers") && names.contains(&"horizontalpodautoscalers/status"), "{names:?}");
 }
+
+#[tokio::test]
+async fn a_v1_hpa_whose_round_trip_annotation_does_not_decode_is_a_bad_request() {
+    let (_s, c) = start().await;
+    let body = json!({
+        "apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "bad", "annotations": {METRICS: "not json"}},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "a"}, "maxReplicas": 3}
+    });
+    let path = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers";
+    let (code, status) = raw(&c, "POST", path, "application/json", &body.to_string()).await;
+    assert_eq!((code, status["reason"].as_str()), (400, Some("BadRequest")), "{status}");
+    assert!(status["message"].as_str().unwrap().contains(METRICS), "{status}");
+    let (code, _) = raw(&c, "GET", &format!("{path}/bad"), "", "").await;
+    assert_eq!(code, 404, "nothing stored");
+}

@@ -10,8 +10,9 @@
 //! names). Reading a v2 object through v1 and writing it back loses
 //! nothing; the annotations never reach v2.
 //!
-//! Difference: upstream fails a request whose round-trip annotation is not
-//! valid JSON of its type; here such an annotation is dropped.
+//! A v1 request whose round-trip annotation does not decode is refused
+//! (400, as upstream's decoding error; the message is the sandbox's own),
+//! see [`check_v1`].
 
 use serde_json::{Map, Value, json};
 
@@ -43,6 +44,22 @@ fn is_cpu_utilization_spec(m: &Value) -> bool {
     m["type"] == "Resource" && m["resource"]["name"] == "cpu" && get(&m["resource"]["target"], "averageUtilization").is_some()
 }
 
+/// Upstream decodes the round-trip annotations of a v1 object while
+/// converting it, and fails the request if one is not JSON of its type.
+pub fn check_v1(obj: &Value) -> Result<(), String> {
+    let Some(annotations) = obj["metadata"]["annotations"].as_object() else { return Ok(()) };
+    for (key, list) in [(METRICS, true), (CURRENT_METRICS, true), (CONDITIONS, true), (BEHAVIOR, false)] {
+        let Some(text) = annotations.get(key).and_then(Value::as_str) else { continue };
+        let parsed: Value = serde_json::from_str(text).map_err(|e| format!("the annotation {key} is not JSON: {e}"))?;
+        let fits = if list { parsed.as_array().is_some_and(|a| a.iter().all(Value::is_object)) } else { parsed.is_object() };
+        if !fits {
+            let want = if list { "a list of objects" } else { "an object" };
+            return Err(format!("the annotation {key} is not {want}: {text}"));
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // v2 → v1
 
@@ -65,7 +82,7 @@ pub fn to_v1(obj: &Value) -> Value {
     if let Some(cpu) = metrics.iter().find(|m| m["type"] == "Resource" && m["resource"]["name"] == "cpu") {
         put(&mut v1_spec, "targetCPUUtilizationPercentage", get(&cpu["resource"]["target"], "averageUtilization"));
     }
-    let others: Vec<Value> = metrics.iter().filter(|m| !is_cpu_utilization_spec(m)).map(metric_spec_to_v1).collect();
+    let others: Vec<Value> = metrics.iter().filter(|m| !is_cpu_utilization_spec(m)).map(|m| metric_to_v1(m, "target")).collect();
     if !others.is_empty() {
         annotations.insert(METRICS.into(), json!(Value::Array(others).to_string()));
     }
@@ -86,7 +103,7 @@ pub fn to_v1(obj: &Value) -> Value {
             }
         }
         if !current.is_empty() {
-            let converted: Vec<Value> = current.iter().map(metric_status_to_v1).collect();
+            let converted: Vec<Value> = current.iter().map(|m| metric_to_v1(m, "current")).collect();
             annotations.insert(CURRENT_METRICS.into(), json!(Value::Array(converted).to_string()));
         }
         if let Some(c) = status.get("conditions").and_then(Value::as_array).filter(|c| !c.is_empty()) {
@@ -106,24 +123,34 @@ fn reference(r: &Value) -> Value {
     Value::Object(m)
 }
 
-fn metric_spec_to_v1(m: &Value) -> Value {
-    let mut out = Map::new();
-    out.insert("type".into(), m["type"].clone());
+/// A v2 metric (`values` "target": a spec, "current": a status) in the
+/// v1 package's shape, whose value fields are named `<values><Field>`.
+/// Quantities that are not pointers in Go are written, "0" when unset.
+fn metric_to_v1(m: &Value, values: &str) -> Value {
+    let status = values == "current";
+    let name = |field: &str| format!("{values}{field}");
+    // Optional in a spec, always written in a status.
+    let spec_optional = |s: &mut Map<String, Value>, key: String, v: Option<&Value>| {
+        if status {
+            s.insert(key, quantity_or_zero(v));
+        } else {
+            put(s, &key, v);
+        }
+    };
     let mut s = Map::new();
     let key = match m["type"].as_str().unwrap_or_default() {
-        "Resource" | "ContainerResource" => {
-            let (key, src) =
-                if m["type"] == "Resource" { ("resource", &m["resource"]) } else { ("containerResource", &m["containerResource"]) };
+        t @ ("Resource" | "ContainerResource") => {
+            let (key, src) = if t == "Resource" { ("resource", &m["resource"]) } else { ("containerResource", &m["containerResource"]) };
             put(&mut s, "name", src.get("name"));
             put(&mut s, "container", src.get("container"));
-            put(&mut s, "targetAverageUtilization", get(&src["target"], "averageUtilization"));
-            put(&mut s, "targetAverageValue", get(&src["target"], "averageValue"));
+            put(&mut s, &name("AverageUtilization"), get(&src[values], "averageUtilization"));
+            spec_optional(&mut s, name("AverageValue"), get(&src[values], "averageValue"));
             key
         }
         "Pods" => {
             let src = &m["pods"];
             put(&mut s, "metricName", src["metric"].get("name"));
-            s.insert("targetAverageValue".into(), quantity_or_zero(get(&src["target"], "averageValue")));
+            s.insert(name("AverageValue"), quantity_or_zero(get(&src[values], "averageValue")));
             put(&mut s, "selector", get(&src["metric"], "selector"));
             "pods"
         }
@@ -131,67 +158,22 @@ fn metric_spec_to_v1(m: &Value) -> Value {
             let src = &m["object"];
             s.insert("target".into(), reference(&src["describedObject"]));
             put(&mut s, "metricName", src["metric"].get("name"));
-            s.insert("targetValue".into(), quantity_or_zero(get(&src["target"], "value")));
+            s.insert(name("Value"), quantity_or_zero(get(&src[values], "value")));
             put(&mut s, "selector", get(&src["metric"], "selector"));
-            put(&mut s, "averageValue", get(&src["target"], "averageValue"));
+            put(&mut s, "averageValue", get(&src[values], "averageValue"));
             "object"
         }
         "External" => {
             let src = &m["external"];
             put(&mut s, "metricName", src["metric"].get("name"));
             put(&mut s, "metricSelector", get(&src["metric"], "selector"));
-            put(&mut s, "targetValue", get(&src["target"], "value"));
-            put(&mut s, "targetAverageValue", get(&src["target"], "averageValue"));
+            spec_optional(&mut s, name("Value"), get(&src[values], "value"));
+            put(&mut s, &name("AverageValue"), get(&src[values], "averageValue"));
             "external"
         }
         _ => return m.clone(),
     };
-    out.insert(key.into(), Value::Object(s));
-    Value::Object(out)
-}
-
-fn metric_status_to_v1(m: &Value) -> Value {
-    let mut out = Map::new();
-    out.insert("type".into(), m["type"].clone());
-    let mut s = Map::new();
-    let key = match m["type"].as_str().unwrap_or_default() {
-        "Resource" | "ContainerResource" => {
-            let (key, src) =
-                if m["type"] == "Resource" { ("resource", &m["resource"]) } else { ("containerResource", &m["containerResource"]) };
-            put(&mut s, "name", src.get("name"));
-            put(&mut s, "container", src.get("container"));
-            put(&mut s, "currentAverageUtilization", get(&src["current"], "averageUtilization"));
-            s.insert("currentAverageValue".into(), quantity_or_zero(get(&src["current"], "averageValue")));
-            key
-        }
-        "Pods" => {
-            let src = &m["pods"];
-            put(&mut s, "metricName", src["metric"].get("name"));
-            s.insert("currentAverageValue".into(), quantity_or_zero(get(&src["current"], "averageValue")));
-            put(&mut s, "selector", get(&src["metric"], "selector"));
-            "pods"
-        }
-        "Object" => {
-            let src = &m["object"];
-            s.insert("target".into(), reference(&src["describedObject"]));
-            put(&mut s, "metricName", src["metric"].get("name"));
-            s.insert("currentValue".into(), quantity_or_zero(get(&src["current"], "value")));
-            put(&mut s, "selector", get(&src["metric"], "selector"));
-            put(&mut s, "averageValue", get(&src["current"], "averageValue"));
-            "object"
-        }
-        "External" => {
-            let src = &m["external"];
-            put(&mut s, "metricName", src["metric"].get("name"));
-            put(&mut s, "metricSelector", get(&src["metric"], "selector"));
-            s.insert("currentValue".into(), quantity_or_zero(get(&src["current"], "value")));
-            put(&mut s, "currentAverageValue", get(&src["current"], "averageValue"));
-            "external"
-        }
-        _ => return m.clone(),
-    };
-    out.insert(key.into(), Value::Object(s));
-    Value::Object(out)
+    json!({"type": m["type"], key: Value::Object(s)})
 }
 
 /// `spec.behavior` as Go encodes the internal type: Go field names, nil
@@ -233,7 +215,8 @@ pub fn from_v1(obj: &Value) -> Value {
     put(&mut v2_spec, "scaleTargetRef", spec.get("scaleTargetRef"));
     put(&mut v2_spec, "minReplicas", spec.get("minReplicas"));
     put(&mut v2_spec, "maxReplicas", spec.get("maxReplicas"));
-    let mut metrics: Vec<Value> = other_metrics.as_ref().and_then(Value::as_array).into_iter().flatten().map(metric_spec_from_v1).collect();
+    let mut metrics: Vec<Value> =
+        other_metrics.as_ref().and_then(Value::as_array).into_iter().flatten().map(|m| metric_from_v1(m, "target")).collect();
     let cpu =
         |n: &Value| json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": n}}});
     if let Some(n) = get(&spec, "targetCPUUtilizationPercentage") {
@@ -254,7 +237,7 @@ pub fn from_v1(obj: &Value) -> Value {
             put(&mut v2_status, k, status.get(k));
         }
         let current = match (&current_metrics, get(status, "currentCPUUtilizationPercentage")) {
-            (Some(list), _) => list.as_array().into_iter().flatten().map(metric_status_from_v1).collect(),
+            (Some(list), _) => list.as_array().into_iter().flatten().map(|m| metric_from_v1(m, "current")).collect(),
             (None, Some(n)) => vec![json!({"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": n}}})],
             (None, None) => Vec::new(),
         };
@@ -277,114 +260,74 @@ fn identifier(name: Option<&Value>, selector: Option<&Value>) -> Value {
     Value::Object(m)
 }
 
-fn target(type_: &str, fields: &[(&str, Option<&Value>)]) -> Value {
-    let mut m = Map::new();
-    m.insert("type".into(), json!(type_));
-    for (k, v) in fields {
-        put(&mut m, k, *v);
-    }
-    Value::Object(m)
-}
-
-fn metric_spec_from_v1(m: &Value) -> Value {
-    let mut out = Map::new();
-    out.insert("type".into(), m["type"].clone());
-    let (key, value) = match m["type"].as_str().unwrap_or_default() {
+/// A v1-package metric (`values` "target": a spec, "current": a status)
+/// back to v2; a spec's target type is inferred as upstream infers it.
+fn metric_from_v1(m: &Value, values: &str) -> Value {
+    let status = values == "current";
+    let name = |field: &str| format!("{values}{field}");
+    let block = |type_: &str, fields: &[(&str, Option<&Value>)]| {
+        let mut b = Map::new();
+        if !status {
+            b.insert("type".into(), json!(type_));
+        }
+        for (k, v) in fields {
+            put(&mut b, k, *v);
+        }
+        Value::Object(b)
+    };
+    let (key, out) = match m["type"].as_str().unwrap_or_default() {
         t @ ("Resource" | "ContainerResource") => {
             let (key, src) = if t == "Resource" { ("resource", &m["resource"]) } else { ("containerResource", &m["containerResource"]) };
-            let utilization = get(src, "targetAverageUtilization");
+            let utilization = get(src, &name("AverageUtilization"));
+            let zero = quantity_or_zero(get(src, &name("AverageValue")));
+            let average = if status { Some(&zero) } else { get(src, &name("AverageValue")) };
             let type_ = if utilization.is_some() { "Utilization" } else { "AverageValue" };
             let mut s = Map::new();
             put(&mut s, "name", src.get("name"));
             put(&mut s, "container", src.get("container"));
-            s.insert(
-                "target".into(),
-                target(type_, &[("averageUtilization", utilization), ("averageValue", get(src, "targetAverageValue"))]),
-            );
-            (key, Value::Object(s))
+            s.insert(values.into(), block(type_, &[("averageUtilization", utilization), ("averageValue", average)]));
+            (key, s)
         }
         "Pods" => {
             let src = &m["pods"];
-            let t = target("AverageValue", &[("averageValue", Some(&quantity_or_zero(get(src, "targetAverageValue"))))]);
-            ("pods", json!({"metric": identifier(src.get("metricName"), get(src, "selector")), "target": t}))
+            let average = quantity_or_zero(get(src, &name("AverageValue")));
+            let mut s = Map::new();
+            s.insert("metric".into(), identifier(src.get("metricName"), get(src, "selector")));
+            s.insert(values.into(), block("AverageValue", &[("averageValue", Some(&average))]));
+            ("pods", s)
         }
         "Object" => {
             let src = &m["object"];
+            let value = quantity_or_zero(get(src, &name("Value")));
             let average = get(src, "averageValue");
             // An AverageValue target carries no value (upstream v1.36, PR #137856).
-            let t = match average {
-                Some(a) => target("AverageValue", &[("averageValue", Some(a))]),
-                None => target("Value", &[("value", Some(&quantity_or_zero(get(src, "targetValue"))))]),
+            let b = match (status, average) {
+                (true, _) => block("", &[("value", Some(&value)), ("averageValue", average)]),
+                (false, Some(a)) => block("AverageValue", &[("averageValue", Some(a))]),
+                (false, None) => block("Value", &[("value", Some(&value))]),
             };
-            let described = reference(&src["target"]);
-            (
-                "object",
-                json!({"describedObject": described, "metric": identifier(src.get("metricName"), get(src, "selector")), "target": t}),
-            )
-        }
-        "External" => {
-            let src = &m["external"];
-            let value = get(src, "targetValue");
-            let type_ = if value.is_some() { "Value" } else { "AverageValue" };
-            let t = target(type_, &[("value", value), ("averageValue", get(src, "targetAverageValue"))]);
-            ("external", json!({"metric": identifier(src.get("metricName"), get(src, "metricSelector")), "target": t}))
-        }
-        _ => return m.clone(),
-    };
-    out.insert(key.into(), value);
-    Value::Object(out)
-}
-
-fn current(fields: &[(&str, Option<&Value>)]) -> Value {
-    let mut m = Map::new();
-    for (k, v) in fields {
-        put(&mut m, k, *v);
-    }
-    Value::Object(m)
-}
-
-fn metric_status_from_v1(m: &Value) -> Value {
-    let mut out = Map::new();
-    out.insert("type".into(), m["type"].clone());
-    let (key, value) = match m["type"].as_str().unwrap_or_default() {
-        t @ ("Resource" | "ContainerResource") => {
-            let (key, src) = if t == "Resource" { ("resource", &m["resource"]) } else { ("containerResource", &m["containerResource"]) };
             let mut s = Map::new();
-            put(&mut s, "name", src.get("name"));
-            put(&mut s, "container", src.get("container"));
-            s.insert(
-                "current".into(),
-                current(&[
-                    ("averageUtilization", get(src, "currentAverageUtilization")),
-                    ("averageValue", Some(&quantity_or_zero(get(src, "currentAverageValue")))),
-                ]),
-            );
-            (key, Value::Object(s))
-        }
-        "Pods" => {
-            let src = &m["pods"];
-            let c = current(&[("averageValue", Some(&quantity_or_zero(get(src, "currentAverageValue"))))]);
-            ("pods", json!({"metric": identifier(src.get("metricName"), get(src, "selector")), "current": c}))
-        }
-        "Object" => {
-            let src = &m["object"];
-            let c = current(&[("value", Some(&quantity_or_zero(get(src, "currentValue")))), ("averageValue", get(src, "averageValue"))]);
-            let described = reference(&src["target"]);
-            (
-                "object",
-                json!({"describedObject": described, "metric": identifier(src.get("metricName"), get(src, "selector")), "current": c}),
-            )
+            s.insert("describedObject".into(), reference(&src["target"]));
+            s.insert("metric".into(), identifier(src.get("metricName"), get(src, "selector")));
+            s.insert(values.into(), b);
+            ("object", s)
         }
         "External" => {
             let src = &m["external"];
-            let c =
-                current(&[("value", Some(&quantity_or_zero(get(src, "currentValue")))), ("averageValue", get(src, "currentAverageValue"))]);
-            ("external", json!({"metric": identifier(src.get("metricName"), get(src, "metricSelector")), "current": c}))
+            let zero = quantity_or_zero(get(src, &name("Value")));
+            let value = if status { Some(&zero) } else { get(src, &name("Value")) };
+            let type_ = if value.is_some() { "Value" } else { "AverageValue" };
+            let mut s = Map::new();
+            s.insert("metric".into(), identifier(src.get("metricName"), get(src, "metricSelector")));
+            s.insert(values.into(), block(type_, &[("value", value), ("averageValue", get(src, &name("AverageValue")))]));
+            ("external", s)
         }
         _ => return m.clone(),
     };
-    out.insert(key.into(), value);
-    Value::Object(out)
+    let mut o = Map::new();
+    o.insert("type".into(), m["type"].clone());
+    o.insert(key.into(), Value::Object(out));
+    Value::Object(o)
 }
 
 /// The behavior annotation back to `spec.behavior`; `None` for one that
@@ -495,6 +438,25 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_status_metric_survives_the_round_trip() {
+        let mut h = v2();
+        h["status"]["currentMetrics"] = json!([
+            {"type": "Pods", "pods": {"metric": {"name": "qps"}, "current": {"averageValue": "3"}}},
+            {"type": "Object", "object": {"describedObject": {"apiVersion": "v1", "kind": "Service", "name": "front"},
+             "metric": {"name": "rps"}, "current": {"value": "10"}}},
+            {"type": "External", "external": {"metric": {"name": "queue", "selector": {"matchLabels": {"q": "jobs"}}},
+             "current": {"value": "5", "averageValue": "2500m"}}},
+            {"type": "ContainerResource", "containerResource": {"name": "cpu", "container": "app",
+             "current": {"averageUtilization": 70, "averageValue": "350m"}}}
+        ]);
+        let v1 = to_v1(&h);
+        let current: Value = serde_json::from_str(v1["metadata"]["annotations"][CURRENT_METRICS].as_str().unwrap()).unwrap();
+        assert_eq!(current[0], json!({"type": "Pods", "pods": {"metricName": "qps", "currentAverageValue": "3"}}));
+        assert_eq!(current[2]["external"]["currentAverageValue"], "2500m");
+        assert_eq!(from_v1(&v1)["status"], h["status"]);
+    }
+
+    #[test]
     fn a_plain_v1_object_gets_its_cpu_metric_or_the_80_percent_default() {
         let v1 = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "a"},
                         "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "a"}, "maxReplicas": 3, "targetCPUUtilizationPercentage": 60},
@@ -511,6 +473,17 @@ mod tests {
         let mut bare = v1.clone();
         bare["spec"].as_object_mut().unwrap().remove("targetCPUUtilizationPercentage");
         assert_eq!(from_v1(&bare)["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 80);
+    }
+
+    #[test]
+    fn a_round_trip_annotation_that_does_not_decode_is_refused() {
+        let with = |k: &str, v: &str| json!({"metadata": {"annotations": {k: v}}});
+        assert!(check_v1(&json!({"metadata": {}})).is_ok());
+        assert!(check_v1(&with(METRICS, "[]")).is_ok());
+        assert!(check_v1(&with(BEHAVIOR, "{\"ScaleUp\": null}")).is_ok());
+        assert!(check_v1(&with(METRICS, "not json")).unwrap_err().contains("is not JSON"));
+        assert!(check_v1(&with(CONDITIONS, "{}")).unwrap_err().contains("not a list of objects"));
+        assert!(check_v1(&with(BEHAVIOR, "[]")).unwrap_err().contains("not an object"));
     }
 
     #[test]
