@@ -3,7 +3,7 @@
 //! CPU usage their `sim.rudder.dev/cpu` annotation asks for (the sandbox's
 //! metrics.k8s.io). The controller syncs every second here (upstream's
 //! period is 15 s). Each scenario of issue 17 is a test, and so is the
-//! ambiguous-selector check.
+//! ambiguous-selector check and a missing target.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition};
@@ -72,6 +72,12 @@ async fn rescales(world: &World, ns: &str) -> Vec<String> {
         .collect();
     notes.sort();
     notes.into_iter().map(|(_, n)| n).collect()
+}
+
+/// Waits until the SuccessfulRescale notes of the namespace are `want`
+/// (events are written after the rescale they tell of).
+async fn rescaled(world: &World, ns: &str, want: &[&str]) {
+    eventually(30, &format!("the rescale events {want:?}"), || async { (rescales(world, ns).await == want).then_some(()) }).await;
 }
 
 /// Waits until the Deployment has `n` available replicas.
@@ -238,8 +244,12 @@ async fn a_usage_drop_scales_down_only_after_the_stabilization_window() {
         (d.spec?.replicas == Some(1)).then_some(())
     })
     .await;
-    let notes = rescales(&world, &ns).await;
-    assert_eq!(notes.last().map(String::as_str), Some("New size: 1; reason: All metrics below target"), "{notes:?}");
+    // The event is written after the rescale: wait for it too.
+    eventually(30, "the scale-down event", || async {
+        let notes = rescales(&world, &ns).await;
+        (notes.last().map(String::as_str) == Some("New size: 1; reason: All metrics below target")).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -267,7 +277,7 @@ async fn an_external_metric_drives_scaling() {
         (current.average_value.map(|q| q.0).as_deref() == Some("10")).then_some(())
     })
     .await;
-    let notes = rescales(&world, &ns).await;
+    let notes = eventually(30, "the rescale event", || async { Some(rescales(&world, &ns).await).filter(|n| !n.is_empty()) }).await;
     assert_eq!(notes[0], "New size: 3; reason: external metric queue-depth(nil) above target");
 }
 
@@ -363,7 +373,7 @@ async fn a_pods_metric_of_the_custom_metrics_api_drives_scaling() {
         (current.0 == "3").then_some(h)
     })
     .await;
-    assert_eq!(rescales(&world, &ns).await, vec!["New size: 3; reason: pods metric packets-per-second above target"]);
+    rescaled(&world, &ns, &["New size: 3; reason: pods metric packets-per-second above target"]).await;
     let c = condition(&h, "ScalingActive").unwrap();
     assert_eq!((c.status.as_str(), c.reason.as_deref()), ("True", Some("ValidMetricFound")), "{c:?}");
 }
@@ -388,7 +398,7 @@ async fn an_object_metric_of_the_custom_metrics_api_drives_scaling() {
         (current.0 == "10").then_some(())
     })
     .await;
-    assert_eq!(rescales(&world, &ns).await, vec!["New size: 4; reason: Service metric requests-per-second above target"]);
+    rescaled(&world, &ns, &["New size: 4; reason: Service metric requests-per-second above target"]).await;
 }
 
 #[tokio::test]
@@ -417,10 +427,7 @@ async fn a_container_resource_metric_counts_only_its_container() {
         (m.container == "app" && m.current.average_utilization == Some(90)).then_some(())
     })
     .await;
-    assert_eq!(
-        rescales(&world, &ns).await,
-        vec!["New size: 4; reason: cpu container resource utilization (percentage of request) above target"]
-    );
+    rescaled(&world, &ns, &["New size: 4; reason: cpu container resource utilization (percentage of request) above target"]).await;
 }
 
 #[tokio::test]
@@ -449,4 +456,23 @@ async fn an_autoscaling_v1_hpa_scales_and_shows_its_cpu_through_v1() {
     .await;
     let conditions = seen.metadata.annotations.unwrap_or_default().remove("autoscaling.alpha.kubernetes.io/conditions").unwrap_or_default();
     assert!(conditions.contains("\"ScalingLimited\""), "the conditions travel in the annotation: {conditions}");
+}
+
+#[tokio::test]
+async fn a_missing_target_is_failed_get_scale() {
+    let (world, ns, _deployments, hpas) = setup().await;
+    hpas.create(&PostParams::default(), &hpa("nowhere", 1, 5, 50)).await.unwrap();
+    let c = eventually(60, "AbleToScale False", || async {
+        condition(&hpas.get("nowhere").await.ok()?, "AbleToScale").filter(|c| c.status == "False")
+    })
+    .await;
+    let cause = format!(r#"failed to query scale subresource for Deployment/{ns}/nowhere: deployments.apps "nowhere" not found"#);
+    assert_eq!(c.reason.as_deref(), Some("FailedGetScale"));
+    assert_eq!(c.message, Some(format!("the HPA controller was unable to get the target's current scale: {cause}")));
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(world.client.clone(), &ns);
+    eventually(30, "the FailedGetScale warning", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items.into_iter().find(|e| e.reason.as_deref() == Some("FailedGetScale") && e.note.as_deref() == Some(cause.as_str()))
+    })
+    .await;
 }
