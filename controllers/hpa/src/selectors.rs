@@ -4,14 +4,15 @@
 //! and is forgotten when deleted; an HPA whose pods are also selected by
 //! another registered HPA of its namespace is not scaled.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use rudder_common::selector::Selector;
 
-/// The last known selector of every HPA, by (namespace, name).
+/// The last known selector of every HPA, by (namespace, name): ordered, so
+/// one namespace's HPAs are one range.
 #[derive(Debug, Default)]
 pub struct HpaSelectors {
-    by_hpa: HashMap<(String, String), Selector>,
+    by_hpa: BTreeMap<(String, String), Selector>,
 }
 
 impl HpaSelectors {
@@ -36,8 +37,12 @@ impl HpaSelectors {
     /// The HPAs of `namespace` selecting at least one of these pods'
     /// label sets, as `namespace/name`, sorted.
     pub fn controlling<'a>(&self, namespace: &str, pods: impl IntoIterator<Item = &'a BTreeMap<String, String>>) -> Vec<String> {
-        let candidates: Vec<(&str, &Selector)> =
-            self.by_hpa.iter().filter(|((ns, _), _)| ns == namespace).map(|((_, name), s)| (name.as_str(), s)).collect();
+        let candidates: Vec<(&str, &Selector)> = self
+            .by_hpa
+            .range((namespace.to_string(), String::new())..)
+            .take_while(|((ns, _), _)| ns == namespace)
+            .map(|((_, name), s)| (name.as_str(), s))
+            .collect();
         let mut found = BTreeSet::new();
         for labels in pods {
             for (name, selector) in &candidates {
