@@ -108,12 +108,34 @@ impl World {
         });
         let mut world =
             World { client, kubeconfig, sandbox: Some(sandbox), dir: Some(dir), _sim: Some(stop), children: vec![], started: vec![] };
+        // As on a real cluster, the nodes are there before the components
+        // start: a scheduler that begins with two of three zones would
+        // spread over two (seen in CI).
+        world.nodes_ready(sim_config().count).await?;
         for (name, extra) in binaries {
             let child = world.spawn(name, extra)?;
             world.children.push(child);
             world.started.push((name.to_string(), extra.iter().map(|a| a.to_string()).collect()));
         }
         Ok(world)
+    }
+
+    /// Waits (30 s at most) until `count` nodes exist and all are Ready.
+    async fn nodes_ready(&self, count: usize) -> anyhow::Result<()> {
+        let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(self.client.clone());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let list = nodes.list(&Default::default()).await?;
+            let ready = list.items.iter().filter(|n| {
+                let conditions = n.status.as_ref().and_then(|s| s.conditions.as_ref());
+                conditions.is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+            });
+            if list.items.len() == count && ready.count() == count {
+                return Ok(());
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "the {count} simulated nodes did not become Ready in 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Starts one binary against this world's sandbox; its log goes to
