@@ -6,4 +6,6 @@
 //!
 //! Implemented: [`namespace_lifecycle`].
 
+pub mod limit_ranger;
 pub mod namespace_lifecycle;
+pub mod resource_quota;

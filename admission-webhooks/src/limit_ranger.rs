@@ -1,0 +1,1 @@
+//! The LimitRanger admission rule (to come).

@@ -1,0 +1,1 @@
+//! The ResourceQuota admission rule (to come).
