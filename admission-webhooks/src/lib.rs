@@ -9,3 +9,5 @@
 pub mod limit_ranger;
 pub mod namespace_lifecycle;
 pub mod resource_quota;
+pub mod review;
+pub mod server;

@@ -35,7 +35,13 @@ pub struct World {
     children: Vec<tokio::process::Child>,
     /// What each child was started as (binary name, extra arguments), in the order of `children`.
     started: Vec<(String, Vec<String>)>,
+    /// The admission webhooks' port and certificate, once made.
+    webhooks: Option<(u16, rudder_sandbox::up::certs::CertFiles, String)>,
 }
+
+/// The webhook server's binary: a world that runs it starts the sandbox
+/// without the built-in plugins it replaces and registers it as `up` does.
+pub const WEBHOOKS: &str = "rudder-admission-webhooks";
 
 /// With `E2E_KEEP_LOGS` set, a world's directory (the binaries' logs) is
 /// kept when it is dropped, and its path printed.
@@ -91,9 +97,15 @@ impl World {
                 _sim: None,
                 children: vec![],
                 started: vec![],
+                webhooks: None,
             });
         }
-        let sandbox = rudder_sandbox::Sandbox::start().await?;
+        let runs_webhooks = binaries.iter().any(|(b, _)| *b == WEBHOOKS);
+        let mut cfg = rudder_sandbox::Config::default();
+        if runs_webhooks {
+            cfg.api.admission = cfg.api.admission.without(rudder_sandbox::up::webhooks::REPLACED_PLUGINS);
+        }
+        let sandbox = rudder_sandbox::Sandbox::start_with(cfg).await?;
         let client = sandbox.client()?;
         let dir = tempfile::tempdir()?;
         let kubeconfig = dir.path().join("kubeconfig");
@@ -106,8 +118,21 @@ impl World {
             })
             .await;
         });
-        let mut world =
-            World { client, kubeconfig, sandbox: Some(sandbox), dir: Some(dir), _sim: Some(stop), children: vec![], started: vec![] };
+        let mut world = World {
+            client,
+            kubeconfig,
+            sandbox: Some(sandbox),
+            dir: Some(dir),
+            _sim: Some(stop),
+            children: vec![],
+            started: vec![],
+            webhooks: None,
+        };
+        if runs_webhooks {
+            let certs = rudder_sandbox::up::certs::Certs::generate()?;
+            let files = certs.write(world.dir.as_ref().context("no world directory")?.path())?;
+            world.webhooks = Some((rudder_sandbox::up::free_port()?, files, certs.ca_bundle()));
+        }
         // As on a real cluster, the nodes are there before the components
         // start: a scheduler that begins with two of three zones would
         // spread over two (seen in CI).
@@ -116,6 +141,10 @@ impl World {
             let child = world.spawn(name, extra)?;
             world.children.push(child);
             world.started.push((name.to_string(), extra.iter().map(|a| a.to_string()).collect()));
+        }
+        if let Some((port, _, bundle)) = &world.webhooks {
+            rudder_sandbox::up::webhooks::register(&world.client, &format!("https://127.0.0.1:{port}"), bundle).await?;
+            world.webhooks_answer().await?;
         }
         Ok(world)
     }
@@ -138,6 +167,40 @@ impl World {
         }
     }
 
+    /// Waits (30 s at most) until the registered webhooks admit a dry-run
+    /// create: the server listens and its caches have listed.
+    pub async fn webhooks_answer(&self) -> anyhow::Result<()> {
+        let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(self.client.clone(), "default");
+        let cm = k8s_openapi::api::core::v1::ConfigMap {
+            metadata: ObjectMeta { generate_name: Some("probe-".into()), ..Default::default() },
+            ..Default::default()
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match cms.create(&PostParams { dry_run: true, ..Default::default() }, &cm).await {
+                Ok(_) => return Ok(()),
+                Err(e) if tokio::time::Instant::now() > deadline => anyhow::bail!("the admission webhooks did not answer in 30 s: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Writes a certificate from a new authority over the webhook server's
+    /// files and registers the new authority: requests succeed again once
+    /// the running server serves the new certificate.
+    pub async fn rotate_webhook_certificate(&self) -> anyhow::Result<()> {
+        let (port, files, _) = self.webhooks.as_ref().context("this world runs no webhooks")?;
+        let certs = rudder_sandbox::up::certs::Certs::generate()?;
+        // Written aside and renamed, as a kubelet updates a mounted Secret.
+        let dir = self.dir.as_ref().context("no world directory")?.path().join("rotated");
+        std::fs::create_dir_all(&dir)?;
+        let new = certs.write(&dir)?;
+        std::fs::rename(&new.key, &files.key)?;
+        std::fs::rename(&new.cert, &files.cert)?;
+        rudder_sandbox::up::webhooks::register(&self.client, &format!("https://127.0.0.1:{port}"), &certs.ca_bundle()).await?;
+        Ok(())
+    }
+
     /// Starts one binary against this world's sandbox; its log goes to
     /// `<world dir>/<name>.log` (appended to, see [`World::log`]).
     fn spawn(&self, name: &str, extra: &[impl AsRef<std::ffi::OsStr>]) -> anyhow::Result<tokio::process::Child> {
@@ -152,6 +215,11 @@ impl World {
             let config = dir.join("scheduler-config.yaml");
             std::fs::write(&config, rudder_sandbox::up::SCHEDULER_CONFIG)?;
             cmd.arg("--config").arg(config);
+        }
+        if name == WEBHOOKS {
+            let (port, files, _) = self.webhooks.as_ref().context("no webhook certificate")?;
+            cmd.arg("--bind-address=127.0.0.1").arg(format!("--secure-port={port}"));
+            cmd.arg("--tls-cert-file").arg(&files.cert).arg("--tls-private-key-file").arg(&files.key);
         }
         cmd.args(extra);
         cmd.spawn().with_context(|| format!("starting {name}"))

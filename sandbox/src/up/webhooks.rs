@@ -4,8 +4,10 @@
 //!
 //! The webhooks stand in for kube-apiserver's built-in LimitRanger,
 //! ResourceQuota and NamespaceLifecycle plugins, which cannot be bypassed:
-//! hence `failurePolicy: Fail`. Paths and rules here are the contract with
-//! the binary (and the Helm chart registers the same ones):
+//! hence `failurePolicy: Fail`. ResourceQuota writes quota usage when it
+//! admits (`sideEffects: NoneOnDryRun`: not for dry runs); the others
+//! have no side effects. Paths and rules here are the contract with the
+//! binary (and the Helm chart registers the same ones):
 //!
 //! | webhook | path | what it sees |
 //! | --- | --- | --- |
@@ -29,13 +31,14 @@ pub const NAME: &str = "rudder-admission-webhooks";
 pub const REPLACED_PLUGINS: &[&str] = &["LimitRanger", "ResourceQuota", "NamespaceLifecycle"];
 
 fn webhook(name: &str, base_url: &str, path: &str, ca_bundle: &str, rules: Value) -> Value {
+    let side_effects = if path.ends_with("/resourcequota") { "NoneOnDryRun" } else { "None" };
     json!({
         "name": name,
         "clientConfig": {"url": format!("{base_url}{path}"), "caBundle": ca_bundle},
         "rules": rules,
         "failurePolicy": "Fail",
         "matchPolicy": "Equivalent",
-        "sideEffects": "None",
+        "sideEffects": side_effects,
         "timeoutSeconds": 10,
         "admissionReviewVersions": ["v1"],
     })
@@ -109,7 +112,8 @@ mod tests {
         for h in &hooks {
             assert_eq!(h.client_config.ca_bundle.as_ref().unwrap().0, b"CA");
             assert_eq!(h.failure_policy.as_deref(), Some("Fail"));
-            assert_eq!(h.side_effects, "None");
+            let expected = if h.name.starts_with("resourcequota.") { "NoneOnDryRun" } else { "None" };
+            assert_eq!(h.side_effects, expected);
         }
     }
 }
