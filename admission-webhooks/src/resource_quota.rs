@@ -932,6 +932,11 @@ pub fn admit(req: &Request<'_>, quotas: &[ResourceQuota], now: jiff::Timestamp) 
         None => return Err(bad_object(req, "the request has no object")),
     };
 
+    // Quantities that do not parse are the object's fault, not a constraint.
+    if evaluator.kind == Kind::Pods {
+        pod_requests(obj).and_then(|_| pod_limits(obj)).map_err(|e| bad_object(req, &e))?;
+    }
+
     // The quotas that concern the object.
     let mut interesting: Vec<usize> = Vec::new();
     for (i, q) in quotas.iter().enumerate() {
