@@ -917,6 +917,8 @@ fn is_ignored(req: &Request<'_>) -> bool {
 /// `Ok(updated)` lists the quotas whose `status.used` must change (clones
 /// with the new `status.used`), in input order, and is empty when nothing
 /// is charged; `Err` is upstream's refusal.
+// The server's interface returns the Denial by value, as namespace_lifecycle's.
+#[allow(clippy::result_large_err)]
 pub fn admit(req: &Request<'_>, quotas: &[ResourceQuota], now: jiff::Timestamp) -> Result<Vec<ResourceQuota>, Denial> {
     // Cluster-scoped objects, namespaces and ignored resources.
     if req.namespace.is_empty() || (req.group.is_empty() && req.resource == "namespaces") || is_ignored(req) {
