@@ -30,6 +30,10 @@
 //! Go iterates a `ResourceList` in random order; here every list is walked
 //! by resource name, so the order of several violations is deterministic.
 
+// The server's interface returns `Denial` (the Status it answers with) by
+// value; it is big, and refusals are rare.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::LimitRange;
@@ -614,4 +618,538 @@ fn validate_pvc(items: &[Item], obj: &Value) -> Result<Vec<String>, String> {
         errs.extend(item.max.iter().filter_map(|(k, v)| max_request_constraint(t, k, v, &requests)));
     }
     Ok(errs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn range(limits: Value) -> LimitRange {
+        serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "LimitRange",
+            "metadata": {"name": "lr", "namespace": "n"},
+            "spec": {"limits": limits}
+        }))
+        .expect("a LimitRange")
+    }
+
+    fn req<'a>(op: Operation, kind: &'a str, resource: &'a str, subresource: &'a str, obj: &'a Value) -> Request<'a> {
+        Request { operation: op, kind, resource, subresource, name: "", object: obj, old_object: None }
+    }
+
+    fn pod_create(obj: &Value) -> Request<'_> {
+        req(Operation::Create, "Pod", "pods", "", obj)
+    }
+
+    fn pvc_create(obj: &Value) -> Request<'_> {
+        req(Operation::Create, "PersistentVolumeClaim", "persistentvolumeclaims", "", obj)
+    }
+
+    fn pod(containers: Value) -> Value {
+        json!({"metadata": {"name": "p"}, "spec": {"containers": containers}})
+    }
+
+    fn ctr(name: &str, requests: Value, limits: Value) -> Value {
+        json!({"name": name, "image": "nginx", "resources": {"requests": requests, "limits": limits}})
+    }
+
+    fn refusal(r: Result<(), Denial>) -> String {
+        let d = r.expect_err("refused");
+        assert_eq!((d.code, d.reason), (403, "Forbidden"), "{}", d.message);
+        d.message
+    }
+
+    fn container_range(item: Value) -> Vec<LimitRange> {
+        let mut item = item;
+        item["type"] = json!("Container");
+        vec![range(json!([item]))]
+    }
+
+    #[test]
+    fn handled_requests() {
+        let obj = json!({});
+        let cases = [
+            (Operation::Create, "Pod", "pods", "", true),
+            (Operation::Update, "Pod", "pods", "", false),
+            (Operation::Update, "Pod", "pods", "resize", true),
+            (Operation::Create, "Pod", "pods", "resize", false),
+            (Operation::Update, "Pod", "pods", "status", false),
+            (Operation::Update, "Pod", "pods", "ephemeralcontainers", false),
+            (Operation::Create, "Binding", "pods", "binding", false),
+            (Operation::Delete, "Pod", "pods", "", false),
+            (Operation::Connect, "Pod", "pods", "exec", false),
+            (Operation::Create, "PersistentVolumeClaim", "persistentvolumeclaims", "", true),
+            (Operation::Update, "PersistentVolumeClaim", "persistentvolumeclaims", "", true),
+            (Operation::Update, "PersistentVolumeClaim", "persistentvolumeclaims", "status", false),
+            (Operation::Delete, "PersistentVolumeClaim", "persistentvolumeclaims", "", false),
+            (Operation::Create, "Deployment", "deployments", "", false),
+            (Operation::Create, "LimitRange", "limitranges", "", false),
+        ];
+        for (op, kind, resource, sub, want) in cases {
+            assert_eq!(handles(&req(op, kind, resource, sub, &obj)), want, "{op:?} {kind} {resource}/{sub}");
+        }
+    }
+
+    #[test]
+    fn defaults_fill_containers_and_init_containers_and_annotate() {
+        let ranges = container_range(json!({
+            "default": {"cpu": "1", "memory": "512Mi"},
+            "defaultRequest": {"cpu": "100m", "memory": "128Mi"}
+        }));
+        let obj = json!({
+            "metadata": {"name": "p", "labels": {"app": "web"}},
+            "spec": {
+                "containers": [{"name": "nginx", "image": "nginx", "ports": [{"containerPort": 80}]}],
+                "initContainers": [{"name": "init", "resources": {"requests": {"cpu": "50m"}}}],
+                "nodeSelector": {"disk": "ssd"},
+                "someFutureField": {"x": 1}
+            },
+            "status": {}
+        });
+        let got = mutate(&pod_create(&obj), &ranges).unwrap().expect("changed");
+        let want = json!({
+            "metadata": {"name": "p", "labels": {"app": "web"}, "annotations": {
+                "kubernetes.io/limit-ranger": "LimitRanger plugin set: cpu, memory request for container nginx; cpu, memory limit for container nginx; memory request for init container init; cpu, memory limit for init container init"
+            }},
+            "spec": {
+                "containers": [{"name": "nginx", "image": "nginx", "ports": [{"containerPort": 80}], "resources": {
+                    "requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}
+                }}],
+                "initContainers": [{"name": "init", "resources": {
+                    "requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}
+                }}],
+                "nodeSelector": {"disk": "ssd"},
+                "someFutureField": {"x": 1}
+            },
+            "status": {}
+        });
+        assert_eq!(got, want);
+        // The defaulted pod passes, and mutating it again changes nothing.
+        assert_eq!(mutate(&pod_create(&got), &ranges).unwrap(), None);
+        assert!(validate(&pod_create(&got), &ranges).is_ok());
+    }
+
+    #[test]
+    fn a_default_request_alone_sets_only_requests() {
+        let ranges = container_range(json!({"defaultRequest": {"cpu": "250m"}}));
+        let obj = pod(json!([{"name": "nginx", "resources": {}}]));
+        let got = mutate(&pod_create(&obj), &ranges).unwrap().unwrap();
+        assert_eq!(got["spec"]["containers"][0]["resources"], json!({"requests": {"cpu": "250m"}}));
+        assert_eq!(got["metadata"]["annotations"][ANNOTATION], "LimitRanger plugin set: cpu request for container nginx");
+    }
+
+    #[test]
+    fn the_default_request_defaults_to_the_default_limit_then_to_min_and_the_limit_to_max() {
+        // As the API server defaults a stored LimitRange's Container items.
+        let ranges = container_range(json!({"default": {"cpu": "2"}, "max": {"memory": "1Gi"}, "min": {"ephemeral-storage": "1Mi"}}));
+        let obj = pod(json!([{"name": "nginx"}]));
+        let got = mutate(&pod_create(&obj), &ranges).unwrap().unwrap();
+        assert_eq!(
+            got["spec"]["containers"][0]["resources"],
+            json!({"limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "2", "ephemeral-storage": "1Mi", "memory": "1Gi"}})
+        );
+        assert_eq!(
+            got["metadata"]["annotations"][ANNOTATION],
+            "LimitRanger plugin set: cpu, ephemeral-storage, memory request for container nginx; cpu, memory limit for container nginx"
+        );
+    }
+
+    #[test]
+    fn set_values_are_kept_and_a_limit_only_container_gets_the_default_request() {
+        let ranges = container_range(json!({"default": {"cpu": "1"}, "defaultRequest": {"cpu": "100m"}}));
+        let obj = pod(json!([ctr("a", json!({}), json!({"cpu": "500m"})), ctr("b", json!({"cpu": "2"}), json!({"cpu": "3"}))]));
+        let got = mutate(&pod_create(&obj), &ranges).unwrap().unwrap();
+        assert_eq!(got["spec"]["containers"][0]["resources"], json!({"requests": {"cpu": "100m"}, "limits": {"cpu": "500m"}}));
+        assert_eq!(got["spec"]["containers"][1], obj["spec"]["containers"][1]);
+        assert_eq!(got["metadata"]["annotations"][ANNOTATION], "LimitRanger plugin set: cpu request for container a");
+        // The request the default set is above the limit: validation is the API server's, not LimitRanger's.
+        assert!(validate(&pod_create(&got), &ranges).is_ok());
+    }
+
+    #[test]
+    fn quantities_are_written_in_canonical_form() {
+        let ranges = container_range(json!({"default": {"cpu": "0.5", "memory": "1048576Ki"}}));
+        let got = mutate(&pod_create(&pod(json!([{"name": "c"}]))), &ranges).unwrap().unwrap();
+        assert_eq!(got["spec"]["containers"][0]["resources"]["limits"], json!({"cpu": "500m", "memory": "1Gi"}));
+    }
+
+    #[test]
+    fn nothing_to_default_changes_nothing() {
+        let full = pod(json!([ctr("c", json!({"cpu": "1", "memory": "1Gi"}), json!({"cpu": "1", "memory": "1Gi"}))]));
+        let ranges = container_range(json!({"default": {"cpu": "2", "memory": "2Gi"}}));
+        assert_eq!(mutate(&pod_create(&full), &ranges).unwrap(), None);
+        let bare = pod(json!([{"name": "c"}]));
+        assert_eq!(mutate(&pod_create(&bare), &[]).unwrap(), None);
+        // Pod and claim items have no defaults.
+        let pod_only =
+            vec![range(json!([{"type": "Pod", "max": {"cpu": "4"}}, {"type": "PersistentVolumeClaim", "max": {"storage": "1Gi"}}]))];
+        assert_eq!(mutate(&pod_create(&bare), &pod_only).unwrap(), None);
+        // A container-less pod.
+        assert_eq!(mutate(&pod_create(&json!({"metadata": {"name": "p"}})), &ranges).unwrap(), None);
+        // Claims are never mutated.
+        let claim = json!({"metadata": {"name": "c"}, "spec": {}});
+        assert_eq!(mutate(&pvc_create(&claim), &ranges).unwrap(), None);
+    }
+
+    #[test]
+    fn several_ranges_apply_in_order_and_the_last_to_set_something_writes_the_annotation() {
+        let ranges = vec![
+            range(json!([{"type": "Container", "default": {"cpu": "1"}}])),
+            range(json!([{"type": "Container", "default": {"cpu": "3", "memory": "1Gi"}}])),
+            range(json!([{"type": "Container", "default": {"cpu": "5"}}])),
+        ];
+        let obj = json!({"metadata": {"name": "p", "annotations": {"keep": "me"}}, "spec": {"containers": [{"name": "c"}]}});
+        let got = mutate(&pod_create(&obj), &ranges).unwrap().unwrap();
+        assert_eq!(got["spec"]["containers"][0]["resources"]["limits"], json!({"cpu": "1", "memory": "1Gi"}));
+        assert_eq!(got["spec"]["containers"][0]["resources"]["requests"], json!({"cpu": "1", "memory": "1Gi"}));
+        assert_eq!(
+            got["metadata"]["annotations"],
+            json!({"keep": "me", ANNOTATION: "LimitRanger plugin set: memory request for container c; memory limit for container c"})
+        );
+        // Within one range, the last Container item naming a resource wins.
+        let one = vec![range(json!([{"type": "Container", "default": {"cpu": "1"}}, {"type": "Container", "default": {"cpu": "2"}}]))];
+        let got = mutate(&pod_create(&pod(json!([{"name": "c"}]))), &one).unwrap().unwrap();
+        assert_eq!(got["spec"]["containers"][0]["resources"]["limits"]["cpu"], "2");
+    }
+
+    #[test]
+    fn container_max() {
+        let ranges = container_range(json!({"max": {"cpu": "2"}}));
+        let obj = pod(json!([ctr("c", json!({"cpu": "1"}), json!({"cpu": "4"}))]));
+        let d = validate(&pod_create(&obj), &ranges).unwrap_err();
+        assert_eq!(d.message, "pods \"p\" is forbidden: maximum cpu usage per Container is 2, but limit is 4");
+        assert_eq!((d.code, d.reason, d.kind.as_str(), d.name.as_str()), (403, "Forbidden", "pods", "p"));
+        let obj = pod(json!([ctr("c", json!({"cpu": "3"}), json!({"cpu": "2"}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: maximum cpu usage per Container is 2, but request is 3"
+        );
+        let obj = pod(json!([ctr("c", json!({"cpu": "1"}), json!({}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: maximum cpu usage per Container is 2.  No limit is specified"
+        );
+        let obj = pod(json!([ctr("c", json!({"cpu": "2"}), json!({"cpu": "2"}))]));
+        assert!(validate(&pod_create(&obj), &ranges).is_ok());
+    }
+
+    #[test]
+    fn container_min() {
+        let ranges = container_range(json!({"min": {"memory": "64Mi"}}));
+        let obj = pod(json!([ctr("c", json!({"memory": "32Mi"}), json!({"memory": "1Gi"}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: minimum memory usage per Container is 64Mi, but request is 32Mi"
+        );
+        let obj = pod(json!([ctr("c", json!({"memory": "64Mi"}), json!({"memory": "32Mi"}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: minimum memory usage per Container is 64Mi, but limit is 32Mi"
+        );
+        let obj = pod(json!([ctr("c", json!({}), json!({}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: minimum memory usage per Container is 64Mi.  No request is specified"
+        );
+        let obj = pod(json!([ctr("c", json!({"memory": "64Mi"}), json!({}))]));
+        assert!(validate(&pod_create(&obj), &ranges).is_ok());
+    }
+
+    #[test]
+    fn comparisons_use_upstream_milli_projection() {
+        // Upstream v1.36 compares MilliValue()s, rounded up: 0.9999 reads as 1.
+        let ranges = container_range(json!({"min": {"memory": "1"}}));
+        let obj = pod(json!([ctr("c", json!({"memory": "0.9999"}), json!({}))]));
+        assert!(validate(&pod_create(&obj), &ranges).is_ok());
+        let obj = pod(json!([ctr("c", json!({"memory": "0.998"}), json!({}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: minimum memory usage per Container is 1, but request is 998m"
+        );
+    }
+
+    #[test]
+    fn container_limit_to_request_ratio() {
+        let ranges = container_range(json!({"maxLimitRequestRatio": {"cpu": "2"}}));
+        let check = |requests: Value, limits: Value| validate(&pod_create(&pod(json!([ctr("c", requests, limits)]))), &ranges);
+        assert_eq!(
+            refusal(check(json!({"cpu": "250m"}), json!({"cpu": "1"}))),
+            "pods \"p\" is forbidden: cpu max limit to request ratio per Container is 2, but provided ratio is 4.000000"
+        );
+        assert_eq!(
+            refusal(check(json!({"cpu": "300m"}), json!({"cpu": "1"}))),
+            "pods \"p\" is forbidden: cpu max limit to request ratio per Container is 2, but provided ratio is 3.333333"
+        );
+        assert_eq!(
+            refusal(check(json!({"cpu": "0"}), json!({"cpu": "1"}))),
+            "pods \"p\" is forbidden: cpu max limit to request ratio per Container is 2, but no request is specified or request is 0"
+        );
+        assert_eq!(
+            refusal(check(json!({}), json!({"cpu": "1"}))),
+            "pods \"p\" is forbidden: cpu max limit to request ratio per Container is 2, but no request is specified or request is 0"
+        );
+        assert_eq!(
+            refusal(check(json!({"cpu": "1"}), json!({}))),
+            "pods \"p\" is forbidden: cpu max limit to request ratio per Container is 2, but no limit is specified or limit is 0"
+        );
+        assert!(check(json!({"cpu": "500m"}), json!({"cpu": "1"})).is_ok());
+        assert!(check(json!({"cpu": "1"}), json!({"cpu": "1"})).is_ok());
+        // A fractional maximum compares in milli units.
+        let ranges = container_range(json!({"maxLimitRequestRatio": {"memory": "1500m"}}));
+        let check = |r: &str, l: &str| validate(&pod_create(&pod(json!([ctr("c", json!({"memory": r}), json!({"memory": l}))]))), &ranges);
+        assert!(check("100Mi", "150Mi").is_ok());
+        assert_eq!(
+            refusal(check("100Mi", "151Mi")),
+            "pods \"p\" is forbidden: memory max limit to request ratio per Container is 1500m, but provided ratio is 1.510000"
+        );
+    }
+
+    #[test]
+    fn init_containers_are_checked_as_containers() {
+        let ranges = container_range(json!({"max": {"cpu": "1"}}));
+        let obj = json!({"metadata": {"name": "p"}, "spec": {
+            "containers": [ctr("c", json!({"cpu": "1"}), json!({"cpu": "1"}))],
+            "initContainers": [ctr("i", json!({"cpu": "1"}), json!({"cpu": "2"}))]
+        }});
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: maximum cpu usage per Container is 1, but limit is 2"
+        );
+    }
+
+    #[test]
+    fn several_errors_are_joined_and_repeats_printed_once() {
+        let ranges = container_range(json!({"min": {"cpu": "100m", "memory": "10Mi"}, "max": {"cpu": "1", "memory": "1Gi"}}));
+        let obj = pod(json!([ctr("c", json!({"cpu": "50m", "memory": "5Mi"}), json!({"cpu": "2", "memory": "1Gi"}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: [minimum cpu usage per Container is 100m, but request is 50m, minimum memory usage per Container is 10Mi, but request is 5Mi, maximum cpu usage per Container is 1, but limit is 2]"
+        );
+        // Two containers breaking the same constraint the same way: one message, no brackets.
+        let obj = pod(json!([
+            ctr("a", json!({"cpu": "1"}), json!({"cpu": "2", "memory": "1Gi"})),
+            ctr("b", json!({"cpu": "1"}), json!({"cpu": "2", "memory": "1Gi"}))
+        ]));
+        let ranges = container_range(json!({"max": {"cpu": "1"}}));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: maximum cpu usage per Container is 1, but limit is 2"
+        );
+    }
+
+    #[test]
+    fn the_first_range_with_violations_decides() {
+        let ranges = vec![
+            range(json!([{"type": "Container", "max": {"cpu": "10"}}])),
+            range(json!([{"type": "Container", "max": {"cpu": "1"}}])),
+            range(json!([{"type": "Container", "max": {"cpu": "500m"}}])),
+        ];
+        let obj = pod(json!([ctr("c", json!({"cpu": "2"}), json!({"cpu": "2"}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: maximum cpu usage per Container is 1, but limit is 2"
+        );
+    }
+
+    #[test]
+    fn pod_totals_sum_containers_and_sidecars_and_take_the_largest_init_container() {
+        let ranges = vec![range(json!([{"type": "Pod", "max": {"cpu": "2", "memory": "2Gi"}}]))];
+        let spec = |init: Value| {
+            json!({"metadata": {"name": "p"}, "spec": {
+                "containers": [ctr("a", json!({"cpu": "1", "memory": "1Gi"}), json!({"cpu": "1", "memory": "1Gi"})),
+                               ctr("b", json!({"cpu": "500m", "memory": "512Mi"}), json!({"cpu": "500m", "memory": "512Mi"}))],
+                "initContainers": init
+            }})
+        };
+        assert!(validate(&pod_create(&spec(json!([]))), &ranges).is_ok());
+        // A plain init container counts alone, against the containers' sum.
+        let init = ctr("i", json!({"cpu": "2", "memory": "1Gi"}), json!({"cpu": "2", "memory": "1Gi"}));
+        assert!(validate(&pod_create(&spec(json!([init.clone()]))), &ranges).is_ok());
+        let big = ctr("i", json!({"cpu": "3"}), json!({"cpu": "3"}));
+        assert_eq!(
+            refusal(validate(&pod_create(&spec(json!([big]))), &ranges)),
+            "pods \"p\" is forbidden: maximum cpu usage per Pod is 2, but limit is 3"
+        );
+        // A sidecar adds to the sum, and to every init container after it.
+        let mut sidecar = ctr("s", json!({"cpu": "100m", "memory": "600Mi"}), json!({"cpu": "100m", "memory": "600Mi"}));
+        sidecar["restartPolicy"] = json!("Always");
+        assert_eq!(
+            refusal(validate(&pod_create(&spec(json!([sidecar.clone()]))), &ranges)),
+            "pods \"p\" is forbidden: maximum memory usage per Pod is 2Gi, but limit is 2136Mi"
+        );
+        assert_eq!(
+            refusal(validate(&pod_create(&spec(json!([sidecar, init]))), &ranges)),
+            "pods \"p\" is forbidden: [maximum cpu usage per Pod is 2, but limit is 2100m, maximum memory usage per Pod is 2Gi, but limit is 2136Mi]"
+        );
+    }
+
+    #[test]
+    fn pod_min_and_ratio_use_the_totals() {
+        let ranges = vec![range(json!([{"type": "Pod", "min": {"cpu": "1"}, "maxLimitRequestRatio": {"cpu": "3"}}]))];
+        let obj =
+            pod(json!([ctr("a", json!({"cpu": "250m"}), json!({"cpu": "1"})), ctr("b", json!({"cpu": "250m"}), json!({"cpu": "1"}))]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: [minimum cpu usage per Pod is 1, but request is 500m, cpu max limit to request ratio per Pod is 3, but provided ratio is 4.000000]"
+        );
+        // A resource one container lacks still totals the others.
+        let obj = pod(json!([ctr("a", json!({"cpu": "1"}), json!({"cpu": "1"})), ctr("b", json!({}), json!({}))]));
+        assert!(validate(&pod_create(&obj), &ranges).is_ok());
+    }
+
+    #[test]
+    fn pod_level_cpu_and_memory_replace_the_container_totals() {
+        let ranges = vec![range(json!([{"type": "Pod", "max": {"cpu": "2", "hugepages-2Mi": "2Mi"}}]))];
+        let mut obj = pod(json!([ctr("a", json!({"cpu": "2", "hugepages-2Mi": "4Mi"}), json!({"cpu": "3", "hugepages-2Mi": "4Mi"}))]));
+        obj["spec"]["resources"] =
+            json!({"requests": {"cpu": "1", "hugepages-2Mi": "2Mi"}, "limits": {"cpu": "2", "hugepages-2Mi": "2Mi"}});
+        // cpu comes from the pod level; hugepages are not a pod-level resource here.
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: maximum hugepages-2Mi usage per Pod is 2Mi, but limit is 4Mi"
+        );
+        obj["spec"]["resources"]["limits"]["cpu"] = json!("2500m");
+        obj["spec"]["containers"][0]["resources"] = json!({"requests": {"cpu": "100m"}, "limits": {"cpu": "100m"}});
+        // The pod-level hugepages limit does not stand in for the containers' missing one.
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: [maximum cpu usage per Pod is 2, but limit is 2500m, maximum hugepages-2Mi usage per Pod is 2Mi.  No limit is specified]"
+        );
+    }
+
+    #[test]
+    fn claims_min_and_max_on_requests() {
+        let ranges = vec![range(json!([
+            {"type": "PersistentVolumeClaim", "min": {"storage": "1Gi"}, "max": {"storage": "10Gi"}},
+            {"type": "Container", "max": {"cpu": "1"}}
+        ]))];
+        let claim =
+            |resources: Value| json!({"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": resources}});
+        let check = |c: &Value| validate(&pvc_create(c), &ranges);
+        assert!(check(&claim(json!({"requests": {"storage": "5Gi"}, "limits": {"storage": "100Gi"}}))).is_ok());
+        assert_eq!(
+            refusal(check(&claim(json!({"requests": {"storage": "20Gi"}})))),
+            "persistentvolumeclaims \"data\" is forbidden: maximum storage usage per PersistentVolumeClaim is 10Gi, but request is 20Gi"
+        );
+        assert_eq!(
+            refusal(check(&claim(json!({"requests": {"storage": "500Mi"}})))),
+            "persistentvolumeclaims \"data\" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi"
+        );
+        assert_eq!(
+            refusal(check(&claim(json!({})))),
+            "persistentvolumeclaims \"data\" is forbidden: [minimum storage usage per PersistentVolumeClaim is 1Gi.  No request is specified, maximum storage usage per PersistentVolumeClaim is 10Gi.  No request is specified]"
+        );
+        // Claim updates (an expansion) are checked too.
+        let big = claim(json!({"requests": {"storage": "11Gi"}}));
+        let update = Request { operation: Operation::Update, name: "data", ..pvc_create(&big) };
+        assert!(
+            refusal(validate(&update, &ranges)).ends_with("maximum storage usage per PersistentVolumeClaim is 10Gi, but request is 11Gi")
+        );
+    }
+
+    #[test]
+    fn objects_being_deleted_are_left_alone() {
+        let ranges = container_range(json!({"max": {"cpu": "1"}, "default": {"memory": "1Gi"}}));
+        let obj = pod(json!([ctr("c", json!({"cpu": "2"}), json!({"cpu": "2"}))]));
+        let old = json!({"metadata": {"name": "p", "deletionTimestamp": "2026-01-01T00:00:00Z"}});
+        let resize = Request { old_object: Some(&old), name: "p", ..req(Operation::Update, "Pod", "pods", "resize", &obj) };
+        assert!(validate(&resize, &ranges).is_ok());
+        assert_eq!(mutate(&resize, &ranges).unwrap(), None);
+        let live = json!({"metadata": {"name": "p", "deletionTimestamp": null}});
+        let resize = Request { old_object: Some(&live), ..resize };
+        assert!(validate(&resize, &ranges).is_err());
+        let broken = json!("not an object");
+        let resize = Request { old_object: Some(&broken), ..resize };
+        assert_eq!(refusal(validate(&resize, &ranges)), "pods \"p\" is forbidden: object does not implement the Object interfaces");
+    }
+
+    #[test]
+    fn resizes_are_defaulted_and_checked() {
+        let ranges = container_range(json!({"max": {"cpu": "1"}, "defaultRequest": {"memory": "64Mi"}}));
+        let obj = pod(json!([ctr("c", json!({"cpu": "2"}), json!({"cpu": "2"}))]));
+        let old = pod(json!([ctr("c", json!({"cpu": "1"}), json!({"cpu": "1"}))]));
+        let resize = Request { old_object: Some(&old), name: "p", ..req(Operation::Update, "Pod", "pods", "resize", &obj) };
+        assert_eq!(refusal(validate(&resize, &ranges)), "pods \"p\" is forbidden: maximum cpu usage per Container is 1, but limit is 2");
+        let got = mutate(&resize, &ranges).unwrap().unwrap();
+        assert_eq!(got["spec"]["containers"][0]["resources"]["requests"], json!({"cpu": "2", "memory": "64Mi"}));
+    }
+
+    #[test]
+    fn unhandled_requests_are_neither_changed_nor_refused() {
+        let ranges = container_range(json!({"max": {"cpu": "1"}, "default": {"memory": "1Gi"}}));
+        let obj = pod(json!([ctr("c", json!({"cpu": "2"}), json!({"cpu": "2"}))]));
+        for r in [
+            req(Operation::Update, "Pod", "pods", "", &obj),
+            req(Operation::Update, "Pod", "pods", "status", &obj),
+            req(Operation::Update, "Pod", "pods", "ephemeralcontainers", &obj),
+            req(Operation::Delete, "Pod", "pods", "", &obj),
+            req(Operation::Create, "PodTemplate", "podtemplates", "", &obj),
+        ] {
+            assert!(validate(&r, &ranges).is_ok(), "{r:?}");
+            assert_eq!(mutate(&r, &ranges).unwrap(), None, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn the_refusal_names_the_request_then_the_object() {
+        let ranges = container_range(json!({"max": {"cpu": "1"}}));
+        let c = json!([ctr("c", json!({"cpu": "2"}), json!({"cpu": "2"}))]);
+        let generated = json!({"metadata": {"generateName": "web-"}, "spec": {"containers": c}});
+        assert!(refusal(validate(&pod_create(&generated), &ranges)).starts_with("pods \"web-\" is forbidden: "));
+        let nameless = json!({"spec": {"containers": c}});
+        assert!(refusal(validate(&pod_create(&nameless), &ranges)).starts_with("pods \"Unknown\" is forbidden: "));
+        let named = Request { name: "req-name", ..pod_create(&generated) };
+        assert!(refusal(validate(&named, &ranges)).starts_with("pods \"req-name\" is forbidden: "));
+    }
+
+    #[test]
+    fn malformed_objects_are_bad_requests() {
+        let ranges = container_range(json!({"max": {"cpu": "1"}, "default": {"cpu": "1"}}));
+        let bad = |obj: &Value| {
+            let v = validate(&pod_create(obj), &ranges).unwrap_err();
+            assert_eq!((v.code, v.reason), (400, "BadRequest"), "{}", v.message);
+            let m = mutate(&pod_create(obj), &ranges).unwrap_err();
+            assert_eq!((m.code, m.reason), (400, "BadRequest"), "{}", m.message);
+            v.message
+        };
+        assert_eq!(
+            bad(&json!({"metadata": {"name": "p"}, "spec": {"containers": "nginx"}})),
+            "Pod in version \"v1\" cannot be handled as a Pod: spec.containers: expected an array"
+        );
+        assert_eq!(
+            bad(&pod(json!([ctr("c", json!({"cpu": "lots"}), json!({}))]))),
+            format!(
+                "Pod in version \"v1\" cannot be handled as a Pod: spec.containers[0].resources.requests.cpu: {}",
+                quantity::FORMAT_ERR
+            )
+        );
+        bad(&pod(json!([{"name": "c", "resources": {"limits": ["cpu"]}}])));
+        bad(&pod(json!([{"name": "c", "resources": "big"}])));
+        bad(&pod(json!(["nginx"])));
+        bad(&json!({"metadata": {"name": "p"}, "spec": "nope"}));
+        bad(&json!("a pod"));
+        bad(&json!({"metadata": {"name": "p"}, "spec": {"initContainers": [{"name": "i", "resources": {"requests": {"cpu": true}}}]}}));
+        let claim = json!({"metadata": {"name": "d"}, "spec": {"resources": {"requests": {"storage": "x"}}}});
+        let pvc_ranges = vec![range(json!([{"type": "PersistentVolumeClaim", "max": {"storage": "1Gi"}}]))];
+        assert_eq!(validate(&pvc_create(&claim), &pvc_ranges).unwrap_err().code, 400);
+        // Without LimitRanges the plugin reads nothing.
+        let odd = json!({"spec": {"containers": 7}});
+        assert!(validate(&pod_create(&odd), &[]).is_ok());
+        assert_eq!(mutate(&pod_create(&odd), &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn bare_numbers_and_nulls_read_as_the_api_reads_them() {
+        let ranges = container_range(json!({"max": {"cpu": "1"}, "default": {"cpu": "1", "memory": "1Gi"}}));
+        let obj = pod(json!([{"name": "c", "resources": {"requests": {"cpu": 0.5}, "limits": {"cpu": 2, "memory": null}}}]));
+        assert_eq!(
+            refusal(validate(&pod_create(&obj), &ranges)),
+            "pods \"p\" is forbidden: maximum cpu usage per Container is 1, but limit is 2"
+        );
+        // A null entry counts as present: no default replaces it.
+        let got = mutate(&pod_create(&obj), &ranges).unwrap().unwrap();
+        assert_eq!(got["spec"]["containers"][0]["resources"]["limits"], json!({"cpu": 2, "memory": null}));
+        assert_eq!(got["spec"]["containers"][0]["resources"]["requests"], json!({"cpu": 0.5, "memory": "1Gi"}));
+    }
 }
