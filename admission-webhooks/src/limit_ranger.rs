@@ -27,6 +27,10 @@
 //! from `default`, then from `min`), which changes nothing on a stored range
 //! and makes a range that skipped the server behave as a stored one would.
 //!
+//! Pods are taken as they reach admission: the API server's own pod
+//! defaulting (a container's missing request defaults to its limit) has
+//! already run and is not repeated here.
+//!
 //! Go iterates a `ResourceList` in random order; here every list is walked
 //! by resource name, so the order of several violations is deterministic.
 
@@ -756,7 +760,9 @@ mod tests {
     }
 
     #[test]
-    fn set_values_are_kept_and_a_limit_only_container_gets_the_default_request() {
+    fn set_values_are_kept_and_a_limit_only_container_gets_the_range_default_request() {
+        // What the plugin alone does; the API server's pod defaulting, which
+        // runs before admission, would already have set that request to 500m.
         let ranges = container_range(json!({"default": {"cpu": "1"}, "defaultRequest": {"cpu": "100m"}}));
         let obj = pod(json!([ctr("a", json!({}), json!({"cpu": "500m"})), ctr("b", json!({"cpu": "2"}), json!({"cpu": "3"}))]));
         let got = mutate(&pod_create(&obj), &ranges).unwrap().unwrap();
