@@ -94,7 +94,11 @@ pub fn parse(body: &[u8]) -> Result<Review, String> {
         "UPDATE" => Operation::Update,
         "DELETE" => Operation::Delete,
         "CONNECT" => Operation::Connect,
-        other => return Err(format!("request.operation: unsupported value {other:?}: supported values: \"CREATE\", \"UPDATE\", \"DELETE\", \"CONNECT\"")),
+        other => {
+            return Err(format!(
+                "request.operation: unsupported value {other:?}: supported values: \"CREATE\", \"UPDATE\", \"DELETE\", \"CONNECT\""
+            ));
+        }
     };
     let object = |key: &str| -> Result<Option<Value>, String> {
         match r.get(key) {

@@ -123,10 +123,7 @@ async fn a_quota_of_three_pods_admits_exactly_three_of_ten_created_concurrently(
     for r in results.into_iter().filter(|r| r.is_err()) {
         let (code, message) = refusal(r);
         assert_eq!(code, 403, "{message}");
-        assert!(
-            message.ends_with("is forbidden: exceeded quota: pods, requested: pods=1, used: pods=3, limited: pods=3"),
-            "{message}"
-        );
+        assert!(message.ends_with("is forbidden: exceeded quota: pods, requested: pods=1, used: pods=3, limited: pods=3"), "{message}");
     }
     let quotas: Api<ResourceQuota> = Api::namespaced(world.client.clone(), &ns);
     assert_eq!(used(&quotas.get("pods").await.unwrap(), "pods").as_deref(), Some("3"));
@@ -206,7 +203,8 @@ async fn creating_in_a_terminating_namespace_is_denied() {
         (namespaces.get(&ns).await.ok()?.status?.phase? == "Terminating").then_some(())
     })
     .await;
-    let (code, message) = refusal(Api::<Pod>::namespaced(world.client.clone(), &ns).create(&PostParams::default(), &pod("late", json!({}))).await);
+    let (code, message) =
+        refusal(Api::<Pod>::namespaced(world.client.clone(), &ns).create(&PostParams::default(), &pod("late", json!({}))).await);
     assert_eq!(code, 403);
     assert_eq!(
         message,

@@ -126,11 +126,14 @@ pub struct Config {
     pub quota_workers: u16,
 }
 
+/// A live list and when it was made.
+type Listed<K> = (Instant, Vec<Arc<K>>);
+
 /// A namespaced cache backed by live lookups while it has nothing for a
 /// namespace (an object created a moment ago may not be in it yet).
 struct Namespaced<K> {
     cache: Indexer<K>,
-    live: Mutex<HashMap<String, (Instant, Vec<Arc<K>>)>>,
+    live: Mutex<HashMap<String, Listed<K>>>,
 }
 
 impl<K> Namespaced<K>
@@ -240,7 +243,8 @@ impl State {
         let force = {
             let mut deleted = self.deleted.lock().unwrap_or_else(|e| e.into_inner());
             deleted.retain(|_, at| at.elapsed() < LIVE_TTL);
-            deleted.contains_key(name) && cached.as_ref().is_some_and(|n| NamespaceState::of(&to_json(n.as_ref())) == NamespaceState::Active)
+            deleted.contains_key(name)
+                && cached.as_ref().is_some_and(|n| NamespaceState::of(&to_json(n.as_ref())) == NamespaceState::Active)
         };
         if cached.is_none() && op == Operation::Create {
             tokio::time::sleep(MISSING_NAMESPACE_WAIT).await;
@@ -387,7 +391,9 @@ fn to_json<K: serde::Serialize>(o: &K) -> Value {
 }
 
 /// The routes: `POST /mutate/<plugin>` and `POST /validate/<plugin>`.
-pub fn routes(state: Arc<State>) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static {
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static {
     use warp::Reply;
     let state = warp::any().map(move || state.clone());
     warp::post()
@@ -419,7 +425,11 @@ pub fn routes(state: Arc<State>) -> impl Filter<Extract = (warp::reply::Response
         })
         .recover(|rejection: warp::Rejection| async move {
             let (code, message) = if rejection.is_not_found() {
-                (StatusCode::NOT_FOUND, "not found: the webhooks are POST /mutate/limitranger, /validate/{limitranger,resourcequota,namespacelifecycle}".to_string())
+                (
+                    StatusCode::NOT_FOUND,
+                    "not found: the webhooks are POST /mutate/limitranger, /validate/{limitranger,resourcequota,namespacelifecycle}"
+                        .to_string(),
+                )
             } else if let Some(e) = rejection.find::<warp::reject::PayloadTooLarge>() {
                 (StatusCode::BAD_REQUEST, format!("{e}: the limit is {} bytes", review::MAX_BODY))
             } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {

@@ -114,8 +114,7 @@ impl Charger {
             let mut conflicted = HashSet::new();
             for q in updated {
                 let name = q.name_any();
-                let body = serde_json::to_vec(&q).map_err(|e| internal(e.to_string()))?;
-                match api.replace_status(&name, &PostParams::default(), body).await {
+                match api.replace_status(&name, &PostParams::default(), &q).await {
                     Ok(written) => self.remember(written),
                     Err(e) if is_status(&e, 409) => {
                         conflicted.insert(name);
@@ -134,6 +133,9 @@ impl Charger {
     }
 }
 
+/// A quota's `spec.hard`.
+type Hard = BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>;
+
 /// What the reconciler's syncs share.
 pub struct Reconciler {
     client: kube::Client,
@@ -141,20 +143,14 @@ pub struct Reconciler {
     /// Quotas to recount at their next sync (replenishment), by key.
     dirty: Mutex<HashSet<String>>,
     /// When each quota was last recounted, and its spec.hard then.
-    counted: Mutex<HashMap<String, (Instant, Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>)>>,
+    counted: Mutex<HashMap<String, (Instant, Option<Hard>)>>,
     /// Discovered resources, by (group, resource).
     resources: Mutex<HashMap<(String, String), ApiResource>>,
 }
 
 impl Reconciler {
     pub fn new(client: kube::Client, resync: Duration) -> Arc<Reconciler> {
-        Arc::new(Reconciler {
-            client,
-            resync,
-            dirty: Mutex::default(),
-            counted: Mutex::default(),
-            resources: Mutex::default(),
-        })
+        Arc::new(Reconciler { client, resync, dirty: Mutex::default(), counted: Mutex::default(), resources: Mutex::default() })
     }
 
     async fn api_resource(&self, group: &str, resource: &str) -> Result<Option<ApiResource>, kube::Error> {
@@ -201,7 +197,8 @@ impl Reconciler {
         }
         if !self.due(&q) {
             let k = key(&q);
-            let left = self.counted.lock().unwrap_or_else(|e| e.into_inner()).get(&k).map(|(at, _)| self.resync.saturating_sub(at.elapsed()));
+            let left =
+                self.counted.lock().unwrap_or_else(|e| e.into_inner()).get(&k).map(|(at, _)| self.resync.saturating_sub(at.elapsed()));
             return Ok(Action::requeue(left.unwrap_or(self.resync).max(Duration::from_secs(1))));
         }
         let ns = q.namespace().unwrap_or_default();
@@ -222,8 +219,9 @@ impl Reconciler {
         if q.status.as_ref() != Some(&status) {
             let mut updated = q.as_ref().clone();
             updated.status = Some(status);
-            let body = serde_json::to_vec(&updated).map_err(|e| SyncError(e.to_string()))?;
-            Api::<ResourceQuota>::namespaced(self.client.clone(), &ns).replace_status(&q.name_any(), &PostParams::default(), body).await?;
+            Api::<ResourceQuota>::namespaced(self.client.clone(), &ns)
+                .replace_status(&q.name_any(), &PostParams::default(), &updated)
+                .await?;
         }
         let spec_hard = q.spec.as_ref().and_then(|s| s.hard.clone());
         self.counted.lock().unwrap_or_else(|e| e.into_inner()).insert(key(&q), (Instant::now(), spec_hard));
