@@ -38,8 +38,12 @@ async fn start() -> Server {
 
     // An API server that is not there.
     let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
-    let config =
-        Config { plugins: Plugin::ALL.to_vec(), request_timeout: Duration::from_secs(5), quota_resync: Duration::from_secs(300), quota_workers: 1 };
+    let config = Config {
+        plugins: Plugin::ALL.to_vec(),
+        request_timeout: Duration::from_secs(5),
+        quota_resync: Duration::from_secs(300),
+        quota_workers: 1,
+    };
     let state = State::new(client, config, Metrics::new(&mut prometheus_client::registry::Registry::default()));
     let (namespaces, ranges, quotas) = state.caches();
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "ns"}, "status": {"phase": "Active"}})).unwrap();
@@ -69,8 +73,11 @@ async fn start() -> Server {
     let mut roots = RootCertStore::empty();
     roots.add(CertificateDer::from(cert.der().to_vec())).unwrap();
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let client_config =
-        ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_root_certificates(roots).with_no_client_auth();
+    let client_config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     Server { addr, connector: tokio_rustls::TlsConnector::from(Arc::new(client_config)), _dir: dir }
 }
 
@@ -137,7 +144,10 @@ fn random_value(rng: &mut fastrand::Rng, depth: u32) -> Value {
         1 => json!(rng.bool()),
         2 => json!(rng.i64(..)),
         3 => json!(rng.f64() * 1e300),
-        4 => json!(["", "0", "-1", "1e999", "1.5.5", "NaN", "∞", "1Ki", "0.000000001", "9223372036854775807", "Pod", "CREATE", "UPDATE"][rng.usize(..13)]),
+        4 => json!(
+            ["", "0", "-1", "1e999", "1.5.5", "NaN", "∞", "1Ki", "0.000000001", "9223372036854775807", "Pod", "CREATE", "UPDATE"]
+                [rng.usize(..13)]
+        ),
         5 => json!((0..rng.usize(0..40)).map(|_| rng.char(..)).collect::<String>()),
         6 if depth < 3 => Value::Array((0..rng.usize(0..4)).map(|_| random_value(rng, depth + 1)).collect()),
         7 if depth < 3 => {

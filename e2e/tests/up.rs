@@ -268,3 +268,38 @@ async fn up_schedules_ordinary_pods_with_the_real_scheduler() {
     up.interrupt();
     assert!(up.exit().await.success());
 }
+
+/// With the real admission webhooks: `up` gives them a certificate,
+/// registers them, and switches the sandbox's own NamespaceLifecycle off;
+/// LimitRange defaults then reach pods created through its kubeconfig.
+#[tokio::test]
+async fn up_serves_the_real_admission_webhooks() {
+    let webhooks = binary("rudder-admission-webhooks").expect("rudder-admission-webhooks is built");
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&webhooks, bin.path().join("rudder-admission-webhooks")).unwrap();
+    let mut up = Up::start(&["--nodes", "1", "--bin-dir", bin.path().to_str().unwrap(), "--components", "admission-webhooks"]);
+    let kubeconfig = up.line("the export line", |l| l.strip_prefix("export KUBECONFIG=").map(PathBuf::from)).await;
+    up.table("the webhooks ready and registered", |rows| rows.len() == 1 && rows[0][1] == "ready, webhooks registered").await;
+    let client = client(&kubeconfig).await;
+    let ranges: Api<k8s_openapi::api::core::v1::LimitRange> = Api::default_namespaced(client.clone());
+    let range = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "defaults"},
+        "spec": {"limits": [{"type": "Container", "default": {"cpu": "300m"}}]}
+    }))
+    .unwrap();
+    ranges.create(&Default::default(), &range).await.expect("limit range created");
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::default_namespaced(client.clone());
+    let pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "defaulted"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+    }))
+    .unwrap();
+    let created =
+        eventually(30, "the pod created through the webhooks", || async { pods.create(&Default::default(), &pod).await.ok() }).await;
+    let limits = created.spec.unwrap().containers[0].resources.clone().unwrap().limits.unwrap();
+    assert_eq!(limits["cpu"].0, "300m");
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    let err = namespaces.delete("kube-public", &Default::default()).await.expect_err("kube-public may not be deleted");
+    assert!(err.to_string().contains("namespacelifecycle.admission.rudder.dev"), "{err}");
+    up.interrupt();
+    assert!(up.exit().await.success());
+}
