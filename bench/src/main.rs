@@ -9,6 +9,7 @@
 //! cargo run --release -p rudder-bench -- job --jobs 100 --completions 50
 //! cargo run --release -p rudder-bench -- daemonset --nodes 500
 //! cargo run --release -p rudder-bench -- hpa --hpas 1000
+//! cargo run --release -p rudder-bench -- admission --rate 1000 --seconds 10
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
@@ -22,6 +23,7 @@ use kube::Api;
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod admission;
 mod cluster;
 mod daemonset;
 mod deployment;
@@ -173,6 +175,18 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         periods: u64,
     },
+    /// rudder-admission-webhooks (the binary next to this one) on loopback:
+    /// AdmissionReviews of pod creates at a fixed rate over its four
+    /// webhooks (the quota ones charging for real); prints latency
+    /// p50/p99/max per webhook and the server's reviews per second per core.
+    Admission {
+        /// Reviews per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
     #[command(hide = true)]
     Serve,
@@ -212,6 +226,7 @@ async fn main() {
         Command::Hpa { hpas, nodes, sync_period, periods } => {
             hpa::run(hpa::Params { hpas, nodes, sync_period, periods }).await.map(|r| print!("{r}"))
         }
+        Command::Admission { rate, seconds } => admission::run(admission::Params { rate, seconds }).await.map(|r| print!("{r}")),
         Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
         Command::Serve => serve().await,
     };
