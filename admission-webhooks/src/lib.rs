@@ -1,10 +1,10 @@
 //! Rudder's admission rules, as pure functions: the decisions of
 //! kube-apiserver's LimitRanger, ResourceQuota and NamespaceLifecycle
-//! plugins, which Rudder serves as webhooks (the `rudder-admission-webhooks`
-//! binary, to come) and which the sandbox runs as built-in plugins. Each
-//! rule is written once, here, and both call it.
-//!
-//! Implemented: [`namespace_lifecycle`].
+//! plugins ([`limit_ranger`], [`resource_quota`], [`namespace_lifecycle`]),
+//! which Rudder serves as webhooks (the `rudder-admission-webhooks` binary,
+//! [`server`], reading and writing [`review`]s) and of which the sandbox
+//! runs NamespaceLifecycle as a built-in plugin. Each rule is written once,
+//! here, and both call it. See README.md.
 
 pub mod limit_ranger;
 pub mod namespace_lifecycle;

@@ -261,3 +261,30 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
     assert_eq!(world.children()[0].id(), pid);
     assert!(world.log(WEBHOOKS).contains("serving certificate reloaded"), "{}", world.log(WEBHOOKS));
 }
+
+/// `examples/limits-and-quota.yaml`, applied with kubectl as its comments
+/// say: the pod gets the defaults, the quota counts it, a pod over the
+/// maximum is refused.
+#[tokio::test]
+async fn the_limits_and_quota_example_does_what_its_comments_say() {
+    let world = world().await;
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    let example = std::path::Path::new(&manifest).join("../examples/limits-and-quota.yaml");
+    let (status, out) = world.kubectl(&["apply", "-f", example.to_str().unwrap()]).await.unwrap();
+    assert!(status.success(), "{out}");
+    let pods: Api<Pod> = Api::namespaced(world.client.clone(), "team-a");
+    let p = pods.get("defaults").await.unwrap();
+    let r = p.spec.unwrap().containers[0].resources.clone().unwrap();
+    assert_eq!(r.limits.unwrap()["cpu"].0, "500m");
+    assert_eq!(r.requests.unwrap()["memory"].0, "128Mi");
+    let quotas: Api<ResourceQuota> = Api::namespaced(world.client.clone(), "team-a");
+    eventually(30, "the quota to count the pod", || async {
+        let q = quotas.get("team-a").await.ok()?;
+        (used(&q, "pods")? == "1" && used(&q, "requests.cpu")? == "100m").then_some(())
+    })
+    .await;
+    let big = pod("big", json!({"requests": {"cpu": "3"}, "limits": {"cpu": "3"}}));
+    let (code, message) = refusal(pods.create(&PostParams::default(), &big).await);
+    assert_eq!(code, 403);
+    assert!(message.ends_with("maximum cpu usage per Container is 2, but limit is 3"), "{message}");
+}

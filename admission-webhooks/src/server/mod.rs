@@ -485,3 +485,19 @@ pub async fn serve(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugins_are_named_as_kube_apiserver_names_them() {
+        assert_eq!(
+            Plugin::parse_list("NamespaceLifecycle, LimitRanger,LimitRanger").unwrap(),
+            [Plugin::LimitRanger, Plugin::NamespaceLifecycle]
+        );
+        assert_eq!(Plugin::parse_list("").unwrap(), []);
+        let err = Plugin::parse_list("LimitRanger,PodSecurity").unwrap_err();
+        assert_eq!(err, "unknown plugin \"PodSecurity\"; known: LimitRanger, ResourceQuota, NamespaceLifecycle");
+    }
+}

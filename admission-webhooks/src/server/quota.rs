@@ -38,6 +38,9 @@ use super::{State, internal};
 use crate::namespace_lifecycle::Denial;
 use crate::resource_quota as rq;
 
+/// When a quota whose limits just entered its status is counted again.
+const RECOUNT_AFTER_NEW_LIMITS: Duration = Duration::from_secs(2);
+
 /// How many times a charge is tried again after conflicts.
 const CHARGE_ATTEMPTS: usize = 5;
 
@@ -224,7 +227,16 @@ impl Reconciler {
                 .await?;
         }
         let spec_hard = q.spec.as_ref().and_then(|s| s.hard.clone());
+        let hard_was_new = q.status.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default() != spec_hard.clone().unwrap_or_default();
         self.counted.lock().unwrap_or_else(|e| e.into_inner()).insert(key(&q), (Instant::now(), spec_hard));
+        if hard_was_new {
+            // Objects admitted while the status did not yet say these
+            // limits went uncharged, and may have been created after the
+            // lists above: count once more shortly (upstream waits for its
+            // next full recount).
+            self.dirty.lock().unwrap_or_else(|e| e.into_inner()).insert(key(&q));
+            return Ok(Action::requeue(RECOUNT_AFTER_NEW_LIMITS));
+        }
         Ok(Action::requeue(self.resync))
     }
 
@@ -288,4 +300,57 @@ pub async fn run(shell: Shell, reconciler: Arc<Reconciler>, workers: u16) {
             .watches_stream(secrets, move |o: Secret| f5(o.metadata.namespace))
     };
     shell.run(store, stream, workers, reconciler, configure, |q, r: Arc<Reconciler>| async move { r.sync(q).await }).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn quota(rv: &str, hard: Value, status: Value) -> ResourceQuota {
+        serde_json::from_value(json!({"metadata": {"name": "q", "namespace": "ns", "uid": "u1", "resourceVersion": rv},
+            "spec": {"hard": hard}, "status": status}))
+        .unwrap()
+    }
+
+    fn reconciler() -> Arc<Reconciler> {
+        let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
+        Reconciler::new(client, Duration::from_secs(300))
+    }
+
+    #[tokio::test]
+    async fn a_quota_is_recounted_when_new_changed_released_or_due() {
+        let r = reconciler();
+        let synced = quota("1", json!({"pods": "3"}), json!({"hard": {"pods": "3"}, "used": {"pods": "1"}}));
+        assert!(r.due(&synced), "never counted");
+        r.counted.lock().unwrap().insert(key(&synced), (Instant::now(), synced.spec.as_ref().unwrap().hard.clone()));
+        assert!(!r.due(&synced), "a charge (status only) does not recount");
+        assert!(r.due(&quota("2", json!({"pods": "4"}), json!({"hard": {"pods": "3"}, "used": {"pods": "1"}}))), "spec.hard not in status");
+        assert!(r.due(&quota("2", json!({"pods": "3"}), json!({"hard": {"pods": "3"}}))), "a limit without usage");
+        r.dirty.lock().unwrap().insert(key(&synced));
+        assert!(r.due(&synced), "released");
+        assert!(!r.due(&synced), "released once");
+        r.counted
+            .lock()
+            .unwrap()
+            .insert(key(&synced), (Instant::now() - Duration::from_secs(301), synced.spec.as_ref().unwrap().hard.clone()));
+        assert!(r.due(&synced), "the sync period passed");
+    }
+
+    #[test]
+    fn the_newest_of_cache_and_own_writes_is_charged() {
+        let charger = Charger::default();
+        let cached = quota("5", json!({"pods": "3"}), json!({"hard": {"pods": "3"}, "used": {"pods": "1"}}));
+        let written = quota("7", json!({"pods": "3"}), json!({"hard": {"pods": "3"}, "used": {"pods": "2"}}));
+        charger.remember(written.clone());
+        assert_eq!(charger.newest(vec![cached.clone()]), [written.clone()], "the cache is behind");
+        let caught_up = quota("9", json!({"pods": "3"}), json!({"hard": {"pods": "3"}, "used": {"pods": "2"}}));
+        assert_eq!(charger.newest(vec![caught_up.clone()]), [caught_up], "the cache caught up");
+        assert!(charger.written.lock().unwrap().is_empty(), "and the own copy is dropped");
+        // A quota deleted and created again (another uid) is never shadowed.
+        charger.remember(written);
+        let mut recreated = cached;
+        recreated.metadata.uid = Some("u2".into());
+        assert_eq!(charger.newest(vec![recreated.clone()]), [recreated]);
+    }
 }
