@@ -121,6 +121,19 @@ pub struct Denial {
 }
 
 impl Denial {
+    /// `apierrors.NewInternalError`: a 500 saying the server could not decide.
+    pub fn internal(message: &str) -> Denial {
+        Denial {
+            code: 500,
+            reason: "InternalError",
+            message: format!("Internal error occurred: {message}"),
+            group: String::new(),
+            kind: String::new(),
+            name: String::new(),
+            causes: Vec::new(),
+        }
+    }
+
     /// The `metav1.Status` (JSON, `apiVersion: v1`), with empty details
     /// fields left out as Go's `omitempty` does.
     pub fn to_status(&self) -> Value {

@@ -150,16 +150,7 @@ pub fn deny(uid: &str, denial: &Denial) -> Value {
 
 /// A refusal for an error of the webhook itself (code 500).
 pub fn internal_error(uid: &str, message: &str) -> Value {
-    let denial = Denial {
-        code: 500,
-        reason: "InternalError",
-        message: format!("Internal error occurred: {message}"),
-        group: String::new(),
-        kind: String::new(),
-        name: String::new(),
-        causes: vec![],
-    };
-    deny(uid, &denial)
+    deny(uid, &Denial::internal(message))
 }
 
 /// The patch that turns `old` into `new` (RFC 6902 operations).

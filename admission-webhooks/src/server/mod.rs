@@ -186,15 +186,7 @@ pub struct State {
 }
 
 fn internal(message: String) -> Denial {
-    Denial {
-        code: 500,
-        reason: "InternalError",
-        message: format!("Internal error occurred: {message}"),
-        group: String::new(),
-        kind: String::new(),
-        name: String::new(),
-        causes: vec![],
-    }
+    Denial::internal(&message)
 }
 
 fn operation_name(op: Operation) -> &'static str {

@@ -343,7 +343,7 @@ mod tests {
         let cached = quota("5", json!({"pods": "3"}), json!({"hard": {"pods": "3"}, "used": {"pods": "1"}}));
         let written = quota("7", json!({"pods": "3"}), json!({"hard": {"pods": "3"}, "used": {"pods": "2"}}));
         charger.remember(written.clone());
-        assert_eq!(charger.newest(vec![cached.clone()]), [written.clone()], "the cache is behind");
+        assert_eq!(charger.newest(vec![cached.clone()]), std::slice::from_ref(&written), "the cache is behind");
         let caught_up = quota("9", json!({"pods": "3"}), json!({"hard": {"pods": "3"}, "used": {"pods": "2"}}));
         assert_eq!(charger.newest(vec![caught_up.clone()]), [caught_up], "the cache caught up");
         assert!(charger.written.lock().unwrap().is_empty(), "and the own copy is dropped");
