@@ -28,6 +28,13 @@ struct Server {
 }
 
 async fn start() -> Server {
+    // An API server that is not there.
+    start_with("http://127.0.0.1:1", Duration::from_secs(5), true).await
+}
+
+/// A server whose API server is at `api`; `seeded`: the LimitRange and
+/// quota caches hold one object each (else they are listed and empty).
+async fn start_with(api: &str, request_timeout: Duration, seeded: bool) -> Server {
     let key = rcgen::KeyPair::generate().unwrap();
     let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     let cert = params.self_signed(&key).unwrap();
@@ -36,14 +43,8 @@ async fn start() -> Server {
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
 
-    // An API server that is not there.
-    let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
-    let config = Config {
-        plugins: Plugin::ALL.to_vec(),
-        request_timeout: Duration::from_secs(5),
-        quota_resync: Duration::from_secs(300),
-        quota_workers: 1,
-    };
+    let client = kube::Client::try_from(kube::Config::new(api.parse().unwrap())).unwrap();
+    let config = Config { plugins: Plugin::ALL.to_vec(), request_timeout, quota_resync: Duration::from_secs(300), quota_workers: 1 };
     let state = State::new(client, config, Metrics::new(&mut prometheus_client::registry::Registry::default()));
     let (namespaces, ranges, quotas) = state.caches();
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "ns"}, "status": {"phase": "Active"}})).unwrap();
@@ -55,13 +56,17 @@ async fn start() -> Server {
         {"type": "PersistentVolumeClaim", "max": {"storage": "1Gi"}}]}}))
     .unwrap();
     ranges.apply(&Event::Init);
-    ranges.apply(&Event::InitApply(range));
+    if seeded {
+        ranges.apply(&Event::InitApply(range));
+    }
     ranges.apply(&Event::InitDone);
     let quota: ResourceQuota = serde_json::from_value(json!({"metadata": {"name": "q", "namespace": "ns", "resourceVersion": "1"},
         "spec": {"hard": {"count/widgets.example.com": "1"}}, "status": {"hard": {"count/widgets.example.com": "1"}, "used": {"count/widgets.example.com": "0"}}}))
     .unwrap();
     quotas.apply(&Event::Init);
-    quotas.apply(&Event::InitApply(quota));
+    if seeded {
+        quotas.apply(&Event::InitApply(quota));
+    }
     quotas.apply(&Event::InitDone);
 
     let reloader = tls::Reloader::new(cert_path, key_path).unwrap();
@@ -283,4 +288,28 @@ async fn a_valid_pod_gets_its_defaults_and_an_over_the_max_pod_is_refused() {
     assert_eq!(answer["response"]["status"]["code"], 403);
     let message = answer["response"]["status"]["message"].as_str().unwrap();
     assert!(message.contains("maximum cpu usage per Container is 2, but limit is 4"), "{message}");
+}
+
+/// An API server that accepts connections and never answers: a decision
+/// that needs it (LimitRanger's live list of an empty cache) is cut at the
+/// request timeout and answered with a 500, not left hanging.
+#[tokio::test]
+async fn a_decision_that_hangs_is_answered_with_a_500_at_the_request_timeout() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((c, _)) = silent.accept().await {
+            held.push(c);
+        }
+    });
+    let server = start_with(&api, Duration::from_millis(300), false).await;
+    let sent = valid("slow");
+    let (code, body) = server.post("/validate/limitranger", &serde_json::to_vec(&sent).unwrap()).await;
+    assert_eq!(code, 200);
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["response"]["uid"], "slow");
+    assert_eq!(answer["response"]["allowed"], false);
+    assert_eq!(answer["response"]["status"]["code"], 500);
+    assert_eq!(answer["response"]["status"]["message"], "Internal error occurred: the LimitRanger webhook did not decide within 300ms");
 }
