@@ -26,7 +26,7 @@ pub const NAME: &str = "rudder-admission-webhooks";
 
 /// kube-apiserver's admission plugins these webhooks stand in for, which
 /// `up` switches off in the sandbox when it runs them, as
-/// `kind-config/kind.yaml` does with `--disable-admission-plugins` (the
+/// `kind-config/cluster.yaml` does with `--disable-admission-plugins` (the
 /// sandbox has only NamespaceLifecycle of the three built in).
 pub const REPLACED_PLUGINS: &[&str] = &["LimitRanger", "ResourceQuota", "NamespaceLifecycle"];
 
