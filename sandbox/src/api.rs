@@ -66,6 +66,8 @@ pub struct Request {
     pub content_type: Option<String>,
     pub accept: Option<String>,
     pub user_agent: Option<String>,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
     pub body: Bytes,
 }
 
@@ -115,6 +117,9 @@ pub struct Options {
     /// The admission plugins that run (`--enable-admission-plugins`,
     /// `--disable-admission-plugins`).
     pub admission: crate::admission::Plugins,
+    /// `--authorization-mode=RBAC` (see [`crate::rbac`]); off: every
+    /// authenticated request is allowed (AlwaysAllow).
+    pub rbac: bool,
 }
 
 impl Default for Options {
@@ -123,6 +128,7 @@ impl Default for Options {
             bookmark_interval: Duration::from_secs(30),
             default_watch_timeout: Duration::from_secs(1800),
             admission: crate::admission::Plugins::default(),
+            rbac: false,
         }
     }
 }
@@ -135,6 +141,10 @@ pub struct Api {
     webhooks: Webhooks,
     /// Service ClusterIPs and NodePorts.
     alloc: crate::alloc::Allocator,
+    /// Bearer tokens and their users.
+    pub tokens: crate::rbac::Tokens,
+    /// The messages of the requests RBAC refused.
+    pub denials: std::sync::Mutex<Vec<String>>,
 }
 
 /// How many times a patch or a server-side change is retried when the
@@ -147,7 +157,14 @@ pub const INTERNAL_MANAGER: &str = "kube-controller-manager";
 
 impl Api {
     pub fn new(store: Arc<Store>, opts: Options) -> Self {
-        Self { webhooks: Webhooks::new(store.clone()), store, opts, alloc: Default::default() }
+        Self {
+            webhooks: Webhooks::new(store.clone()),
+            store,
+            opts,
+            alloc: Default::default(),
+            tokens: Default::default(),
+            denials: Default::default(),
+        }
     }
 
     pub async fn handle(self: &Arc<Self>, req: Request) -> Reply {
@@ -158,6 +175,16 @@ impl Api {
     }
 
     async fn dispatch(self: &Arc<Self>, req: Request) -> ApiResult<Reply> {
+        let user = self.tokens.authenticate(req.authorization.as_deref())?;
+        if self.opts.rbac {
+            let attrs = crate::rbac::attributes(req.method.as_str(), &req.path, req.query.flag("watch"));
+            if !crate::rbac::allows(&self.store, &user, &attrs) {
+                let refusal = crate::rbac::forbidden(&user, &attrs);
+                tracing::debug!(message = %refusal.message, "forbidden");
+                self.denials.lock().unwrap_or_else(|e| e.into_inner()).push(refusal.message.clone());
+                return Err(refusal);
+            }
+        }
         if let Some(accept) = &req.accept
             && !accepts_json(accept)
         {

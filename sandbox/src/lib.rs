@@ -22,6 +22,7 @@ pub mod metrics_api;
 pub mod namespace_controller;
 pub mod openapi;
 pub mod protobuf;
+pub mod rbac;
 pub mod registry;
 pub mod request;
 pub mod resets;
@@ -78,6 +79,12 @@ impl Sandbox {
     pub async fn start_with(cfg: Config) -> anyhow::Result<Self> {
         let store = Arc::new(Store::new(cfg.history));
         let api = Arc::new(api::Api::new(store, cfg.api));
+        if api.opts.rbac {
+            for (plural, obj) in rbac::bootstrap() {
+                let r = registry::find("rbac.authorization.k8s.io", "v1", plural).expect("RBAC is served");
+                api.create_internal(r, None, obj, "kube-apiserver").await.map_err(|e| anyhow::anyhow!("RBAC bootstrap: {}", e.message))?;
+            }
+        }
         let mut tasks = controllers::start(api.clone()).await;
         let (listener, addr) = server::bind(cfg.port).await.map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{}: {e}", cfg.port))?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -107,6 +114,18 @@ impl Sandbox {
     /// A kubeconfig for the sandbox, as YAML.
     pub fn kubeconfig(&self) -> String {
         kubeconfig_yaml(&self.url())
+    }
+
+    /// A kubeconfig that authenticates as the ServiceAccount `namespace/name`
+    /// (a token the sandbox issues; with RBAC on, what its roles allow).
+    pub fn service_account_kubeconfig(&self, namespace: &str, name: &str) -> String {
+        let token = self.api.tokens.issue(rbac::User::service_account(namespace, name));
+        kubeconfig_yaml(&self.url()).replace(&format!("token: {}", rbac::ADMIN_TOKEN), &format!("token: {token}"))
+    }
+
+    /// The messages of every request RBAC refused so far.
+    pub fn denials(&self) -> Vec<String> {
+        self.api.denials.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The storage, for tests that need to reach behind the API (forcing a

@@ -36,6 +36,10 @@ enum Command {
         /// (comma-separated; repeatable).
         #[arg(long, value_name = "NAMES")]
         disable_admission_plugins: Vec<String>,
+        /// AlwaysAllow, or RBAC (Roles, ClusterRoles and their bindings
+        /// decide; the kubeconfig written is the administrator's).
+        #[arg(long, value_name = "MODE", default_value = "AlwaysAllow", value_parser = ["AlwaysAllow", "RBAC"])]
+        authorization_mode: String,
     },
     /// Run simulated nodes against an API server (any, through its public
     /// API): Node objects with heartbeats and Leases, and the kubelet's part
@@ -183,7 +187,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Apiserver { port, kubeconfig_out, watch_history, enable_admission_plugins, disable_admission_plugins } => {
+        Command::Apiserver {
+            port,
+            kubeconfig_out,
+            watch_history,
+            enable_admission_plugins,
+            disable_admission_plugins,
+            authorization_mode,
+        } => {
             if watch_history == 0 {
                 anyhow::bail!("--watch-history must be at least 1");
             }
@@ -193,11 +204,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             let plugins = admission.names().join(",");
             let signal = shutdown_signal();
-            let api = rudder_sandbox::Options { admission, ..Default::default() };
+            let api = rudder_sandbox::Options { admission, rbac: authorization_mode == "RBAC", ..Default::default() };
             let cfg = rudder_sandbox::Config { port, history: watch_history, api };
             let sandbox = rudder_sandbox::Sandbox::start_with(cfg).await?;
             println!("rudder-sandbox apiserver listening on {}", sandbox.url());
             println!("admission plugins: {plugins}");
+            println!("authorization mode: {authorization_mode}");
             if let Some(path) = kubeconfig_out {
                 std::fs::write(&path, sandbox.kubeconfig())
                     .map_err(|e| anyhow::anyhow!("cannot write kubeconfig to {}: {e}", path.display()))?;

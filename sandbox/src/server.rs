@@ -31,6 +31,7 @@ pub async fn serve(api: Arc<Api>, listener: tokio::net::TcpListener, shutdown: i
                     content_type: header(header::CONTENT_TYPE),
                     accept: header(header::ACCEPT),
                     user_agent: header(header::USER_AGENT),
+                    authorization: header(header::AUTHORIZATION),
                     body,
                 };
                 tracing::debug!(method = %req.method, path = %req.path, "request");
