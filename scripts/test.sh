@@ -9,3 +9,10 @@ export PATH
 export RUDDER_KUBECTL="$(command -v kubectl)"
 export RUDDER_HELM="$(command -v helm)"
 cargo test --workspace --all-targets "$@"
+if [ "$#" -eq 0 ]; then
+  # The components' e2e scenarios again, each component as its chart
+  # ServiceAccount under the sandbox's RBAC authorizer with the chart's
+  # rules loaded: any 403 fails (e2e/src/lib.rs, E2E_RBAC).
+  E2E_RBAC=1 cargo test -p rudder-e2e --test replicaset --test deployment --test daemonset --test job \
+    --test hpa --test scheduler --test dra --test admission --test namespace
+fi

@@ -11,6 +11,13 @@
 //! default `rudder-system`) for its Deployment or a standby to take over.
 //!
 //! Every test works in a fresh namespace ([`World::namespace`]).
+//!
+//! With `E2E_RBAC=1` (on the sandbox), the sandbox authorizes with RBAC,
+//! the chart's ServiceAccounts, ClusterRoles, Roles and bindings are loaded
+//! (`helm template charts/rudder`, release `rudder` in `rudder-system`),
+//! and each binary runs with its ServiceAccount's token and leader
+//! election on (its Lease in `rudder-system`): a world whose components
+//! were refused anything fails its test when it is dropped.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +46,29 @@ pub struct World {
     webhooks: Option<(u16, rudder_sandbox::up::certs::CertFiles, String)>,
 }
 
+/// Where the chart is installed (and its Leases are) in `E2E_RBAC` mode.
+pub const CHART_NAMESPACE: &str = "rudder-system";
+
+/// `E2E_RBAC=1`: see the crate's documentation.
+pub fn rbac_mode() -> bool {
+    std::env::var("E2E_RBAC").is_ok_and(|v| v == "1")
+}
+
+/// The ServiceAccount the chart (release `rudder`) gives a binary.
+fn chart_service_account(binary: &str) -> anyhow::Result<String> {
+    let key = match binary {
+        "rudder-admission-webhooks" => "admission-webhooks",
+        "rudder-scheduler" => "scheduler",
+        "rudder-replicaset-controller" => "replicaset",
+        "rudder-deployment-controller" => "deployment",
+        "rudder-daemonset-controller" => "daemonset",
+        "rudder-job-controller" => "job",
+        "rudder-hpa-controller" => "hpa",
+        other => anyhow::bail!("{other} has no ServiceAccount in the chart"),
+    };
+    Ok(format!("rudder-{key}"))
+}
+
 /// The webhook server's binary: a world that runs it starts the sandbox
 /// without the built-in plugins it replaces and registers it as `up` does.
 pub const WEBHOOKS: &str = "rudder-admission-webhooks";
@@ -47,6 +77,19 @@ pub const WEBHOOKS: &str = "rudder-admission-webhooks";
 /// kept when it is dropped, and its path printed.
 impl Drop for World {
     fn drop(&mut self) {
+        if let Some(s) = &self.sandbox
+            && rbac_mode()
+        {
+            let denials = s.denials();
+            let said = format!("the chart's RBAC refused the components {} request(s):\n{}", denials.len(), denials.join("\n"));
+            if std::thread::panicking() {
+                if !denials.is_empty() {
+                    eprintln!("{said}");
+                }
+            } else {
+                assert!(denials.is_empty(), "{said}");
+            }
+        }
         if std::env::var_os("E2E_KEEP_LOGS").is_some()
             && let Some(dir) = self.dir.take()
         {
@@ -102,6 +145,7 @@ impl World {
         }
         let runs_webhooks = binaries.iter().any(|(b, _)| *b == WEBHOOKS);
         let mut cfg = rudder_sandbox::Config::default();
+        cfg.api.rbac = rbac_mode();
         if runs_webhooks {
             cfg.api.admission = cfg.api.admission.without(rudder_sandbox::up::webhooks::REPLACED_PLUGINS);
         }
@@ -137,6 +181,9 @@ impl World {
         // start: a scheduler that begins with two of three zones would
         // spread over two (seen in CI).
         world.nodes_ready(sim_config().count).await?;
+        if rbac_mode() {
+            world.load_chart_rbac().await?;
+        }
         for (name, extra) in binaries {
             let child = world.spawn(name, extra)?;
             world.children.push(child);
@@ -147,6 +194,47 @@ impl World {
             world.webhooks_answer().await?;
         }
         Ok(world)
+    }
+
+    /// Creates `rudder-system` and the chart's ServiceAccounts and RBAC
+    /// objects in it (what `helm install` would), as the administrator.
+    async fn load_chart_rbac(&self) -> anyhow::Result<()> {
+        use k8s_openapi::api::core::v1::ServiceAccount;
+        use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+        let ns = Namespace { metadata: ObjectMeta { name: Some(CHART_NAMESPACE.into()), ..Default::default() }, ..Default::default() };
+        Api::<Namespace>::all(self.client.clone()).create(&PostParams::default(), &ns).await?;
+        let chart = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()))
+            .join("../charts/rudder");
+        let helm = std::env::var("RUDDER_HELM").unwrap_or_else(|_| "helm".into());
+        let out = tokio::process::Command::new(&helm)
+            .args(["template", "rudder"])
+            .arg(&chart)
+            .args(["--namespace", CHART_NAMESPACE])
+            .output()
+            .await
+            .with_context(|| format!("running {helm} (E2E_RBAC needs helm: RUDDER_HELM or PATH)"))?;
+        anyhow::ensure!(out.status.success(), "helm template: {}", String::from_utf8_lossy(&out.stderr));
+        let rendered = String::from_utf8(out.stdout)?;
+        let pp = PostParams::default();
+        let c = &self.client;
+        for doc in rendered.split("\n---") {
+            let Ok(v) = serde_yaml::from_str::<serde_json::Value>(doc) else { continue };
+            match v.get("kind").and_then(|k| k.as_str()) {
+                Some("ServiceAccount") => {
+                    drop(Api::<ServiceAccount>::namespaced(c.clone(), CHART_NAMESPACE).create(&pp, &serde_json::from_value(v)?).await?)
+                }
+                Some("ClusterRole") => drop(Api::<ClusterRole>::all(c.clone()).create(&pp, &serde_json::from_value(v)?).await?),
+                Some("ClusterRoleBinding") => {
+                    drop(Api::<ClusterRoleBinding>::all(c.clone()).create(&pp, &serde_json::from_value(v)?).await?)
+                }
+                Some("Role") => drop(Api::<Role>::namespaced(c.clone(), CHART_NAMESPACE).create(&pp, &serde_json::from_value(v)?).await?),
+                Some("RoleBinding") => {
+                    drop(Api::<RoleBinding>::namespaced(c.clone(), CHART_NAMESPACE).create(&pp, &serde_json::from_value(v)?).await?)
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Waits (30 s at most) until `count` nodes exist and all are Ready.
@@ -207,8 +295,22 @@ impl World {
         let dir = self.dir.as_ref().context("no world directory")?.path();
         let log = dir.join(format!("{name}.log"));
         let endpoints = components::Endpoints { metrics: "127.0.0.1:0".into(), health: "127.0.0.1:0".into() };
-        let mut cmd = components::command(&binary(name)?, &self.kubeconfig, &endpoints, &log)?;
-        cmd.arg("--leader-elect=false");
+        let mut kubeconfig = self.kubeconfig.clone();
+        if rbac_mode() {
+            // The component as its chart ServiceAccount, electing its leader
+            // through its Lease as the chart runs it (short terms, so that a
+            // restarted component takes over quickly).
+            let sandbox = self.sandbox.as_ref().context("no sandbox")?;
+            kubeconfig = dir.join(format!("{name}.kubeconfig"));
+            std::fs::write(&kubeconfig, sandbox.service_account_kubeconfig(CHART_NAMESPACE, &chart_service_account(name)?))?;
+        }
+        let mut cmd = components::command(&binary(name)?, &kubeconfig, &endpoints, &log)?;
+        if rbac_mode() && name != WEBHOOKS {
+            cmd.args(["--leader-elect=true", "--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s"]);
+            cmd.args(["--leader-elect-retry-period=1s", &format!("--leader-elect-resource-namespace={CHART_NAMESPACE}")]);
+        } else {
+            cmd.arg("--leader-elect=false");
+        }
         if name == "rudder-scheduler" {
             // As under `rudder-sandbox up`: both profiles, so that pods
             // naming no scheduler (default-scheduler) are placed too.
