@@ -269,3 +269,18 @@ async fn the_chart_installs_into_the_sandbox_and_an_upgrade_keeps_its_ca() {
     })
     .await;
 }
+
+/// The KubeSchedulerConfiguration the chart renders is one rudder-scheduler
+/// accepts (its parser refuses unknown fields, as upstream's).
+#[tokio::test]
+async fn the_scheduler_accepts_the_configuration_the_chart_renders() {
+    for extra in [&[][..], &["--set=components.scheduler.config.profiles[0].schedulerName=batch"][..]] {
+        let objects = render(extra).await;
+        let cm =
+            objects.iter().find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "r-rudder-scheduler-config").expect("the config");
+        let text = cm["data"]["config.yaml"].as_str().unwrap();
+        let resolved = rudder_scheduler::config::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let names: Vec<String> = resolved.profiles.iter().map(|p| p.scheduler_name.clone()).collect();
+        assert_eq!(names, [if extra.is_empty() { "rudder-scheduler" } else { "batch" }], "{text}");
+    }
+}

@@ -420,23 +420,21 @@ async fn store_status(ds: &DaemonSet, s: &State, counts: dsync::Counts, observe:
 /// Upstream `syncNodeUpdate`: the DaemonSets a node's arrival or change
 /// concerns (should run it but has no pod there, should not but has, or
 /// has misscheduled pods).
-fn daemonsets_for_node(s: &State, node: &Node) -> Vec<ObjectRef<DaemonSet>> {
-    let name = node.name_any();
-    let mut scheduled: HashSet<String> = HashSet::new();
-    for p in s.pods.by_index(BY_NODE, &name) {
-        if let Some(c) = controller_of(&p.metadata).filter(|c| c.kind == "DaemonSet") {
-            scheduled.insert(format!("{}/{}", p.namespace().unwrap_or_default(), c.name));
-        }
-    }
+/// The DaemonSets a node event concerns, as upstream's `addNode` and
+/// `updateNode`: for a new node, those that should run a pod on it; for a
+/// node whose labels or taints changed (`previous`: what they were), those
+/// whose verdict on it (should run, should continue running) changed.
+fn daemonsets_for_node(s: &State, node: &Node, previous: Option<NodeShape>) -> Vec<ObjectRef<DaemonSet>> {
+    let old = previous.map(|(labels, taints)| {
+        let mut old = node.clone();
+        old.metadata.labels = labels;
+        old.spec.get_or_insert_with(Default::default).taints = taints;
+        old
+    });
     s.daemonsets
         .state()
         .iter()
-        .filter(|ds| {
-            let (should_run, should_continue) = Placement::of(ds).verdict(node);
-            let has = scheduled.contains(&key_of(ds.as_ref()));
-            let misscheduled = ds.status.as_ref().is_some_and(|st| st.number_misscheduled > 0);
-            if has { !should_continue || misscheduled } else { should_run }
-        })
+        .filter(|ds| Placement::of(ds).node_change_concerns(old.as_ref(), node))
         .map(|ds| ObjectRef::from_obj(ds.as_ref()))
         .collect()
 }
@@ -521,6 +519,10 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
     // Nodes: new ones, and changes of labels or taints.
     let mut node_synced = shell.synced_part();
     let mut last: HashMap<String, NodeShape> = HashMap::new();
+    // What a changed node's labels and taints were, for its mapping (which
+    // follows its filtering, one node event at a time).
+    let previous: Arc<Mutex<HashMap<String, Option<NodeShape>>>> = Arc::default();
+    let before = previous.clone();
     let node_stream = reflector::reflector(node_writer, watcher(Api::<Node>::all(client.clone()), watcher::Config::default()))
         .default_backoff()
         .inspect_ok(move |e| {
@@ -532,11 +534,17 @@ async fn work(ctx: Context, args: Args) -> anyhow::Result<()> {
         .try_filter(move |n| {
             let now = (n.metadata.labels.clone(), n.spec.as_ref().and_then(|s| s.taints.clone()));
             let changed = last.get(&n.name_any()) != Some(&now);
-            last.insert(n.name_any(), now);
+            let was = last.insert(n.name_any(), now);
+            if changed {
+                before.lock().unwrap_or_else(|e| e.into_inner()).insert(n.name_any(), was);
+            }
             futures::future::ready(changed)
         });
     let st = state.clone();
-    let node_mapper = move |n: Node| daemonsets_for_node(&st, &n);
+    let node_mapper = move |n: Node| {
+        let was = previous.lock().unwrap_or_else(|e| e.into_inner()).remove(&n.name_any()).flatten();
+        daemonsets_for_node(&st, &n, was)
+    };
 
     shell
         .run(

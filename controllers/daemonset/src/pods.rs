@@ -172,6 +172,17 @@ impl Placement {
         }
         (true, true)
     }
+
+    /// Whether a node event concerns the DaemonSet, as upstream's `addNode`
+    /// and `updateNode` decide: a new node (`old` None) when the DaemonSet
+    /// should run on it; a changed node when the verdict on it changed.
+    pub fn node_change_concerns(&self, old: Option<&Node>, new: &Node) -> bool {
+        let now = self.verdict(new);
+        match old {
+            None => now.0,
+            Some(old) => self.verdict(old) != now,
+        }
+    }
 }
 
 /// [`Placement::verdict`] for one node (a sync over many nodes makes the
@@ -204,6 +215,30 @@ mod tests {
 
     fn node(name: &str, labels: Value, taints: Value) -> Node {
         serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "spec": {"taints": taints}})).unwrap()
+    }
+
+    #[test]
+    fn node_changes_concern_the_daemonsets_whose_verdict_they_change() {
+        let p = Placement::of(&ds(json!({})));
+        let plain = node("n", json!({}), json!([]));
+        assert!(p.node_change_concerns(None, &plain), "a new node the DaemonSet runs on");
+        // Unreachable: the NoSchedule taint (not tolerated) stops new pods, the
+        // NoExecute one (tolerated) keeps the running pod: the verdict goes
+        // from (run, continue) to (not run, continue), whatever the pods do.
+        let unreachable = node(
+            "n",
+            json!({}),
+            json!([
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]),
+        );
+        assert!(p.node_change_concerns(Some(&plain), &unreachable));
+        assert!(p.node_change_concerns(Some(&unreachable), &plain), "and back");
+        let labelled = node("n", json!({"team": "a"}), json!([]));
+        assert!(!p.node_change_concerns(Some(&plain), &labelled), "a label nothing selects on");
+        let selective = Placement::of(&ds(json!({"nodeSelector": {"team": "a"}})));
+        assert!(selective.node_change_concerns(Some(&plain), &labelled));
+        assert!(!selective.node_change_concerns(None, &plain), "a new node it does not select");
     }
 
     #[test]
