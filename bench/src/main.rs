@@ -259,6 +259,9 @@ struct Report {
     watched: usize,
     peak_rss_kib: Option<u64>,
     rss_kib: Option<u64>,
+    /// The server's peak RSS at the end of each phase (the high-water
+    /// mark: which phase raised it).
+    peaks: Vec<(&'static str, Option<u64>)>,
 }
 
 impl std::fmt::Display for Report {
@@ -282,7 +285,9 @@ impl std::fmt::Display for Report {
             self.watched
         )?;
         let kib = |v: Option<u64>| v.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into());
-        writeln!(f, "  server peak RSS   {}  (RSS at the end {})", kib(self.peak_rss_kib), kib(self.rss_kib))
+        writeln!(f, "  server peak RSS   {}  (RSS at the end {})", kib(self.peak_rss_kib), kib(self.rss_kib))?;
+        let peaks: Vec<String> = self.peaks.iter().map(|(phase, k)| format!("{phase} {}", kib(*k))).collect();
+        writeln!(f, "  peak RSS after    {}", peaks.join(", "))
     }
 }
 
@@ -417,10 +422,12 @@ async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Repo
         .await
         .context("a create failed")?;
     let create = start.elapsed();
+    let mut peaks = vec![("create", proc_status_kib(pid, "VmHWM:"))];
 
     let start = Instant::now();
     let listed = api.list(&ListParams::default()).await?.items.len();
     let list = start.elapsed();
+    peaks.push(("list", proc_status_kib(pid, "VmHWM:")));
 
     let start = Instant::now();
     let mut paged_listed = 0;
@@ -434,6 +441,7 @@ async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Repo
         }
     }
     let paged = start.elapsed();
+    peaks.push(("paged list", proc_status_kib(pid, "VmHWM:")));
 
     let start = Instant::now();
     let mut watched = 0;
@@ -448,11 +456,12 @@ async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Repo
     }
     let watch = start.elapsed();
     drop(events);
+    peaks.push(("watch", proc_status_kib(pid, "VmHWM:")));
 
     let peak_rss_kib = proc_status_kib(pid, "VmHWM:");
     let rss_kib = proc_status_kib(pid, "VmRSS:");
     sandbox.stop().await?;
-    Ok(Report { pods, create, list, listed, paged, paged_listed, watch, watched, peak_rss_kib, rss_kib })
+    Ok(Report { pods, create, list, listed, paged, paged_listed, watch, watched, peak_rss_kib, rss_kib, peaks })
 }
 
 /// A burst of `requests` GETs, all issued at once through Rudder's client.

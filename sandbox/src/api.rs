@@ -24,9 +24,39 @@ use rudder_admission_webhooks::namespace_lifecycle as lifecycle;
 
 /// What the server sends back.
 pub enum Reply {
-    Json { code: u16, body: Value, warnings: Vec<String> },
-    Text { code: u16, body: String },
+    Json {
+        code: u16,
+        body: Value,
+        warnings: Vec<String>,
+    },
+    /// A JSON body already serialized (a list, written straight from the
+    /// stored objects: building it as one `Value` would copy every object).
+    Raw {
+        code: u16,
+        body: Vec<u8>,
+    },
+    Text {
+        code: u16,
+        body: String,
+    },
     Watch(Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send + Sync>>),
+}
+
+/// A list's JSON: `head`'s fields and `items`, each object serialized from
+/// where it is stored.
+fn list_body(head: &Value, items: &[Obj]) -> Vec<u8> {
+    let mut body = serde_json::to_vec(head).unwrap_or_else(|_| b"{}".to_vec());
+    body.pop(); // the closing brace
+    body.extend_from_slice(if body.len() > 1 { b",\"items\":[" } else { b"\"items\":[" });
+    for (i, o) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        // Writing a Value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, &**o);
+    }
+    body.extend_from_slice(b"]}");
+    body
 }
 
 /// The name an admission plugin's Forbidden error names (upstream
@@ -342,12 +372,8 @@ impl Api {
             return Ok(Reply::ok(crate::table::table(t.resource, &items, Some(metadata), q)));
         }
         let r = t.resource;
-        Ok(Reply::ok(json!({
-            "kind": r.list_kind(),
-            "apiVersion": r.api_version(),
-            "metadata": metadata,
-            "items": items.iter().map(|o| (**o).clone()).collect::<Vec<_>>(),
-        })))
+        let head = json!({"kind": r.list_kind(), "apiVersion": r.api_version(), "metadata": metadata});
+        Ok(Reply::Raw { code: 200, body: list_body(&head, &items) })
     }
 
     fn check_not_future(&self, at: u64) -> ApiResult<()> {
@@ -2236,5 +2262,21 @@ mod tests {
         assert_eq!(graceful_period(pods, &bound, Some(0)), 0);
         assert_eq!(graceful_period(pods, &json!({"spec": {}}), None), 0);
         assert_eq!(graceful_period(cms, &bound, None), 0);
+    }
+}
+
+#[cfg(test)]
+mod list_body_tests {
+    use super::*;
+
+    #[test]
+    fn a_list_body_is_the_head_and_the_items() {
+        let head = json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "7"}});
+        let empty: Value = serde_json::from_slice(&list_body(&head, &[])).unwrap();
+        assert_eq!(empty, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "7"}, "items": []}));
+        let items = vec![Arc::new(json!({"metadata": {"name": "a"}})), Arc::new(json!({"metadata": {"name": "b\"c"}}))];
+        let two: Value = serde_json::from_slice(&list_body(&head, &items)).unwrap();
+        assert_eq!(two["items"], json!([{"metadata": {"name": "a"}}, {"metadata": {"name": "b\"c"}}]));
+        assert_eq!(two["metadata"]["resourceVersion"], "7");
     }
 }

@@ -59,6 +59,12 @@ fn to_response(r: Reply) -> warp::reply::Response {
             }
             res
         }
+        Reply::Raw { code, body } => {
+            let mut res = warp::http::Response::new(Bytes::from(body)).into_response();
+            *res.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            res.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+            res
+        }
         Reply::Text { code, body } => {
             let mut res = warp::http::Response::new(Bytes::from(body)).into_response();
             *res.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
