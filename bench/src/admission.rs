@@ -12,12 +12,15 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota};
+use anyhow::Context;
+
+use k8s_openapi::api::core::v1::{LimitRange, ResourceQuota};
 use kube::Api;
 use kube::api::PostParams;
 use serde_json::json;
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, Target};
+use crate::record::{Record, Series};
 
 pub struct Params {
     /// Reviews per second.
@@ -27,19 +30,18 @@ pub struct Params {
 }
 
 const SERVER: &str = "rudder-admission-webhooks";
-const NS: &str = "bench";
 const PATHS: [&str; 4] = ["/validate/namespacelifecycle", "/mutate/limitranger", "/validate/limitranger", "/validate/resourcequota"];
 
-fn review(i: u64) -> Vec<u8> {
+fn review(i: u64, ns: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
         "uid": format!("bench-{i}"),
         "kind": {"group": "", "version": "v1", "kind": "Pod"},
         "resource": {"group": "", "version": "v1", "resource": "pods"},
         "requestKind": {"group": "", "version": "v1", "kind": "Pod"},
         "requestResource": {"group": "", "version": "v1", "resource": "pods"},
-        "name": format!("pod-{i}"), "namespace": NS, "operation": "CREATE",
+        "name": format!("pod-{i}"), "namespace": ns, "operation": "CREATE",
         "userInfo": {"username": "bench"},
-        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("pod-{i}"), "namespace": NS, "labels": {"app": "bench"}},
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("pod-{i}"), "namespace": ns, "labels": {"app": "bench"}},
             "spec": {"containers": [
                 {"name": "app", "image": "app:1", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}},
                 // No memory: the mutating webhook defaults it.
@@ -57,27 +59,26 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-pub async fn run(p: Params) -> anyhow::Result<String> {
-    let mut cluster = Cluster::nodes(1).await?;
+pub async fn run(p: Params, target: &Target) -> anyhow::Result<Record> {
+    anyhow::ensure!(target.is_sandbox(), "admission-latency runs on the sandbox only: it calls the webhook server it starts");
+    let size = [("rate", format!("{}/s", p.rate)), ("seconds", p.seconds.to_string())];
+    let mut record = Record::new("admission-latency", None, &size, &target.label());
+    let mut cluster = Cluster::start(target, 1).await?;
     let client = cluster.client.clone();
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": NS}}))?;
-    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await?;
+    let ns = cluster.ns.clone();
     let range: LimitRange = serde_json::from_value(json!({"metadata": {"name": "limits"}, "spec": {"limits": [
         {"type": "Container", "default": {"cpu": "200m", "memory": "128Mi"}, "defaultRequest": {"cpu": "100m", "memory": "64Mi"}, "max": {"cpu": "2"}},
         {"type": "Pod", "max": {"cpu": "4"}}]}}))?;
-    Api::<LimitRange>::namespaced(client.clone(), NS).create(&PostParams::default(), &range).await?;
+    cluster.api::<LimitRange>().create(&PostParams::default(), &range).await?;
     let quota: ResourceQuota = serde_json::from_value(json!({"metadata": {"name": "quota"},
         "spec": {"hard": {"pods": "1000000000", "requests.cpu": "1000000"}}}))?;
-    Api::<ResourceQuota>::namespaced(client.clone(), NS).create(&PostParams::default(), &quota).await?;
+    let quotas: Api<ResourceQuota> = cluster.api();
+    quotas.create(&PostParams::default(), &quota).await?;
+    drop(client);
 
     // The server, its certificate from a throw-away authority.
-    let dir = tempfile::tempdir()?;
     let certs = rudder_sandbox::up::certs::Certs::generate()?;
-    let files = certs.write(dir.path())?;
+    let files = certs.write(cluster.dir())?;
     let port = rudder_sandbox::up::free_port()?;
     let args = vec![
         "--bind-address=127.0.0.1".to_string(),
@@ -86,12 +87,14 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
         format!("--tls-private-key-file={}", files.key.display()),
     ];
     cluster.start_component(SERVER, &args).await?;
-    let pid = cluster.pid(SERVER).unwrap_or_default();
-    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), NS);
+    let pid = cluster.pid(SERVER).context("the webhook server has no pid")?;
     let counted = cluster
-        .wait_until(|_| {
+        .converge("quota counted", 1, std::time::Instant::now(), None, |_| {
             let quotas = quotas.clone();
-            async move { Ok(quotas.get("quota").await?.status.and_then(|s| s.used).is_some()) }
+            async move {
+                let counted = quotas.get("quota").await?.status.and_then(|s| s.used).is_some();
+                Ok((u64::from(counted), counted))
+            }
         })
         .await?;
     anyhow::ensure!(counted.is_some(), "the reconciler never counted the quota");
@@ -103,29 +106,37 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
 
     // Warm up (connections, caches), then the measured load.
     for i in 0..20 {
-        call(&webhook, PATHS[i % PATHS.len()], review(i as u64)).await?;
+        call(&webhook, PATHS[i % PATHS.len()], review(i as u64, &ns)).await?;
     }
+    cluster.mark().await;
     let interval = Duration::from_secs_f64(1.0 / p.rate.max(1) as f64);
     let total = p.rate * p.seconds;
     let cpu_before = crate::cpu_seconds(pid);
+    let bar = indicatif::ProgressBar::new(total);
     let start = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(total as usize);
     for i in 0..total {
         let due = start + interval * i as u32;
         tokio::time::sleep_until(due).await;
-        let (webhook, path) = (webhook.clone(), PATHS[i as usize % PATHS.len()]);
+        bar.set_position(i);
+        let (webhook, path, body) = (webhook.clone(), PATHS[i as usize % PATHS.len()], review(1000 + i, &ns));
         tasks.push(tokio::spawn(async move {
-            let ok = call(&webhook, path, review(1000 + i)).await;
-            (path, due.elapsed(), ok)
+            let ok = call(&webhook, path, body).await;
+            (path, due, due.elapsed(), ok)
         }));
     }
+    bar.finish_and_clear();
     let mut latencies: Vec<(&str, Duration)> = Vec::with_capacity(tasks.len());
+    let mut answered: Vec<f64> = Vec::with_capacity(tasks.len());
     let mut failures = 0;
     let mut first_failure = None;
     for t in tasks {
-        let (path, took, ok) = t.await?;
+        let (path, due, took, ok) = t.await?;
         match ok {
-            Ok(()) => latencies.push((path, took)),
+            Ok(()) => {
+                latencies.push((path, took));
+                answered.push((due - start + took).as_secs_f64());
+            }
             Err(e) => {
                 failures += 1;
                 first_failure.get_or_insert(e.to_string());
@@ -134,43 +145,33 @@ pub async fn run(p: Params) -> anyhow::Result<String> {
     }
     let wall = start.elapsed();
     let cpu = crate::cpu_seconds(pid) - cpu_before;
+    record.phase("load", Some(wall));
 
-    let mut out = format!(
-        "admission: {total} reviews at {} /s over {}s ({} per webhook), pod creates in one namespace with a LimitRange and a ResourceQuota\n",
-        p.rate,
-        p.seconds,
-        total / PATHS.len() as u64
-    );
-    let mut all: Vec<Duration> = latencies.iter().map(|(_, d)| *d).collect();
-    all.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     for path in PATHS.iter().copied().chain(std::iter::once("all")) {
-        let mut these: Vec<Duration> =
-            if path == "all" { all.clone() } else { latencies.iter().filter(|(p, _)| *p == path).map(|(_, d)| *d).collect() };
+        let mut these: Vec<Duration> = latencies.iter().filter(|(p, _)| path == "all" || *p == path).map(|(_, d)| *d).collect();
         these.sort();
-        out.push_str(&format!(
-            "  {path:<30} p50 {:>9}  p99 {:>9}  max {:>9}\n",
-            ms(percentile(&these, 0.50)),
-            ms(percentile(&these, 0.99)),
-            ms(these.last().copied().unwrap_or_default())
-        ));
+        let headline = path == "all";
+        record.figure(&format!("{path} p50"), ms(percentile(&these, 0.50)), "ms", headline);
+        record.figure(&format!("{path} p99"), ms(percentile(&these, 0.99)), "ms", headline);
+        record.figure(&format!("{path} p999"), ms(percentile(&these, 0.999)), "ms", headline);
+        record.figure(&format!("{path} max"), ms(these.last().copied().unwrap_or_default()), "ms", false);
     }
-    out.push_str(&format!(
-        "  achieved                       {:.0} reviews/s ({} failed)\n",
-        latencies.len() as f64 / wall.as_secs_f64(),
-        failures
-    ));
+    record.figure("reviews per second achieved", latencies.len() as f64 / wall.as_secs_f64(), "reviews/s", false);
+    record.figure("reviews failed", failures as f64, "", false);
+    record.figure("reviews per second per core", latencies.len() as f64 / cpu.max(1e-9), "reviews/s", true);
     if let Some(e) = first_failure {
-        out.push_str(&format!("  first failure                  {e}\n"));
+        eprintln!("admission-latency: {failures} reviews failed; the first: {e}");
     }
-    out.push_str(&format!(
-        "  server CPU                     {cpu:.2}s for {} reviews: {:.0} reviews/s per core\n",
-        latencies.len(),
-        latencies.len() as f64 / cpu.max(1e-9)
-    ));
     let used = quotas.get("quota").await?.status.and_then(|s| s.used).and_then(|u| u.get("pods").map(|q| q.0.clone()));
-    out.push_str(&format!("  quota status.used.pods         {}\n", used.unwrap_or_default()));
-    out.push_str(&cluster.stop().await?);
-    Ok(out)
+    record.figure("quota status.used.pods", used.and_then(|u| u.parse().ok()).unwrap_or(-1.0), "", false);
+    answered.sort_by(f64::total_cmp);
+    let step = (answered.len() / 200).max(1);
+    let points =
+        answered.iter().enumerate().filter(|(i, _)| i % step == 0 || *i + 1 == answered.len()).map(|(i, t)| (*t, (i + 1) as f64)).collect();
+    record.series.push(Series { name: "reviews answered".into(), points });
+    cluster.finish(&mut record).await?;
+    Ok(record)
 }
 
 /// The DER of a PEM certificate.

@@ -1,84 +1,79 @@
-//! `rudder-bench job`: how long Jobs take to run to completion. The sandbox
-//! (a child process), simulated nodes (in this process), rudder-scheduler
-//! and rudder-job-controller (child processes, client rate limits lifted)
-//! run together. N Jobs of C completions (P pods at a time, each running
-//! one second on the simulated kubelet) are created at once and timed until
-//! every one has its Complete condition; the controllers' CPU time and peak
-//! RSS are read from /proc.
+//! `job-throughput`: J Jobs of C completions (P pods at a time, each
+//! running one second) created at once and timed until every one has its
+//! Complete condition. On the sandbox, rudder-scheduler and
+//! rudder-job-controller run over simulated nodes (the pods' second is the
+//! simulated kubelet's `sim.rudder.dev/exit-after`; on a real cluster the
+//! container sleeps it). The ceiling: creating and binding a pod per
+//! completion.
 
 use std::time::Instant;
 
-use anyhow::Context;
-use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::api::batch::v1::Job;
 use kube::Api;
-use kube::api::{ListParams, PostParams};
-use serde_json::json;
+use kube::api::ListParams;
+use serde_json::{Value, json};
 
-use crate::cluster::{Cluster, secs};
+use crate::ceiling::Writes;
+use crate::cluster::{Cluster, Target, create_all};
+use crate::record::Record;
 
 pub struct Params {
     pub jobs: usize,
     pub completions: usize,
     pub parallelism: usize,
+    /// Simulated nodes (250 pods each).
     pub nodes: usize,
 }
 
 const COMPONENTS: [&str; 2] = ["rudder-scheduler", "rudder-job-controller"];
 
-fn job(i: usize, completions: usize, parallelism: usize) -> Job {
-    serde_json::from_value(json!({
+fn job(i: usize, completions: usize, parallelism: usize) -> Value {
+    json!({
         "metadata": {"name": format!("batch-{i}")},
         "spec": {"completions": completions, "parallelism": parallelism,
                  "template": {"metadata": {"annotations": {"sim.rudder.dev/exit-after": "1s"}},
                               "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
-                                       "containers": [{"name": "work", "image": "busybox:1",
+                                       "containers": [{"name": "work", "image": "busybox:1.36", "command": ["sleep", "1"],
                                                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}
-    }))
-    .unwrap_or_default()
+    })
 }
 
 fn complete(j: &Job) -> bool {
     j.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Complete" && c.status == "True"))
 }
 
-/// How many of the Jobs are complete, and the pods they counted.
-async fn progress(client: kube::Client) -> anyhow::Result<(usize, i64)> {
-    let list = Api::<Job>::default_namespaced(client).list(&ListParams::default()).await?;
-    let done = list.items.iter().filter(|j| complete(j)).count();
-    let succeeded = list.items.iter().filter_map(|j| j.status.as_ref()?.succeeded).map(i64::from).sum();
-    Ok((done, succeeded))
+/// Pods counted succeeded over every Job, and whether all `n` are complete.
+async fn progress(api: Api<Job>, n: usize) -> anyhow::Result<(u64, bool)> {
+    let list = api.list(&ListParams::default()).await?;
+    let succeeded: i64 = list.items.iter().filter_map(|j| j.status.as_ref()?.succeeded).map(i64::from).sum();
+    Ok((succeeded.max(0) as u64, list.items.len() == n && list.items.iter().all(complete)))
 }
 
-pub async fn run(p: Params) -> anyhow::Result<String> {
-    let mut cluster = Cluster::start(&COMPONENTS, p.nodes).await?;
-    let api: Api<Job> = Api::default_namespaced(cluster.client.clone());
-    let started = Instant::now();
-    stream::iter(0..p.jobs)
-        .map(|i| {
-            let api = api.clone();
-            let j = job(i, p.completions, p.parallelism);
-            async move { api.create(&PostParams::default(), &j).await.map(|_| ()) }
-        })
-        .buffer_unordered(16)
-        .try_collect::<Vec<_>>()
-        .await
-        .context("creating Jobs")?;
-    let n = p.jobs;
-    let done = cluster.wait_until(|c| async move { Ok(progress(c).await?.0 == n) }).await?.map(|_| started.elapsed());
-    let (complete, succeeded) = progress(cluster.client.clone()).await?;
-    let figures = cluster.stop().await?;
+pub async fn run(p: Params, target: &Target) -> anyhow::Result<Record> {
+    let size = [
+        ("jobs", p.jobs.to_string()),
+        ("completions", p.completions.to_string()),
+        ("parallelism", p.parallelism.to_string()),
+        ("nodes", p.nodes.to_string()),
+    ];
+    let mut record = Record::new("job-throughput", None, &size, &target.label());
+    let mut cluster = Cluster::start(target, p.nodes).await?;
     let pods = p.jobs * p.completions;
-    let rate = done.map_or_else(String::new, |d| format!("  ({:.0} pods/s)", pods as f64 / d.as_secs_f64().max(1e-9)));
-    Ok(format!(
-        "job: {} Jobs x {} completions, parallelism {}, pods of 1 s on {} simulated nodes, client rate limits lifted\n  \
-         created → all complete   {}{rate}\n  \
-         Jobs complete            {complete} of {}, {succeeded} pods counted succeeded of {pods}\n{figures}",
-        p.jobs,
-        p.completions,
-        p.parallelism,
-        p.nodes,
-        secs(done),
-        p.jobs,
-    ))
+    let ceiling = cluster.ceiling(Writes { creates: pods, binds: pods, ..Writes::default() }).await?;
+    cluster.start_components(&COMPONENTS).await?;
+
+    let api: Api<Job> = cluster.api();
+    let started = Instant::now();
+    create_all(&api, (0..p.jobs).map(|i| job(i, p.completions, p.parallelism))).await?;
+    let n = p.jobs;
+    let done = cluster.converge("pods succeeded", pods as u64, started, Some("pods succeeded"), |_| progress(api.clone(), n)).await?;
+    record.phase("created → every Job Complete", done);
+    let (succeeded, _) = progress(api.clone(), n).await?;
+    record.figure("pods counted succeeded", succeeded as f64, "", false);
+    if let Some(d) = done {
+        record.figure("pods completed per second", pods as f64 / d.as_secs_f64().max(1e-3), "pods/s", true);
+    }
+    record.set_ceiling(ceiling.0, ceiling.1);
+    cluster.finish(&mut record).await?;
+    Ok(record)
 }

@@ -1,22 +1,23 @@
-//! `rudder-bench`: Rudder's benchmarks. Each prints its figures; none
-//! asserts a timing.
+//! `rudder-bench`: Rudder's benchmarks. Each scenario is a subcommand that
+//! prints its figures and, with `--out DIR`, writes them as a JSON record,
+//! a plot and a Markdown table (`record`); `suite` runs every scenario at
+//! one size into `bench/results/`. None asserts a timing.
 //!
 //! ```sh
-//! cargo run --release -p rudder-bench -- sandbox-objects --pods 10000
+//! cargo run --release -p rudder-bench -- suite                     # every scenario, default sizes
+//! cargo run --release -p rudder-bench -- replicaset-scale --replicasets 100 --replicas 100
+//! cargo run --release -p rudder-bench -- scheduler-throughput --shape spread
+//! cargo run --release -p rudder-bench -- suite --target-kubeconfig ~/.kube/config \
+//!     --component kube-controller-manager=http://127.0.0.1:8001/...   # a real cluster
 //! cargo run --release -p rudder-bench -- sim-nodes --nodes 100 --pods 10000
-//! cargo run --release -p rudder-bench -- replicaset --replicasets 100 --replicas 100
-//! cargo run --release -p rudder-bench -- deployment --deployments 50 --replicas 20
-//! cargo run --release -p rudder-bench -- job --jobs 100 --completions 50
-//! cargo run --release -p rudder-bench -- daemonset --nodes 500
-//! cargo run --release -p rudder-bench -- hpa --hpas 1000
-//! cargo run --release -p rudder-bench -- admission --rate 1000 --seconds 10
 //! cargo run --release -p rudder-bench -- client-rate-limit --requests 1000 --qps 20 --burst 30
 //! ```
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -24,14 +25,21 @@ use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 mod admission;
+mod ceiling;
 mod cluster;
 mod daemonset;
 mod deployment;
 mod hpa;
 mod job;
+mod plot;
+mod record;
 mod replicaset;
 mod scheduler;
 mod sim_nodes;
+mod suite;
+
+use cluster::Target;
+use suite::Run;
 
 #[derive(Parser)]
 #[command(name = "rudder-bench", about = "Rudder's benchmarks: they print figures, they assert no timings")]
@@ -40,11 +48,52 @@ struct Cli {
     command: Command,
 }
 
+/// Where a scenario runs and where its record goes.
+#[derive(Args, Clone, Debug, Default)]
+struct Common {
+    /// Also write the record (JSON), its plot (SVG) and the table of every
+    /// record there (README.md) into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Run against this cluster instead of the sandbox: the components
+    /// under test already run there, each named with --component.
+    #[arg(long, value_name = "PATH")]
+    target_kubeconfig: Option<PathBuf>,
+    /// A component to measure on the target cluster, by its metrics URL
+    /// (plain HTTP, for example through `kubectl proxy`); repeatable.
+    #[arg(long, value_name = "NAME=URL", value_parser = cluster::parse_component, requires = "target_kubeconfig")]
+    component: Vec<(String, String)>,
+}
+
+impl Common {
+    fn target(&self) -> Target {
+        match &self.target_kubeconfig {
+            Some(path) => Target::Cluster { kubeconfig: path.clone(), components: self.component.iter().cloned().collect() },
+            None => Target::Sandbox,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Every scenario at one size, one after the other; the records, plots
+    /// and table go to --out (default bench/results).
+    Suite {
+        #[arg(long, value_enum, default_value = "default")]
+        size: suite::Size,
+        /// Only these scenarios (comma-separated names).
+        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(suite::SCENARIOS))]
+        only: Vec<String>,
+        /// The schedulerName of the scheduler scenarios' pods (on a real
+        /// cluster: default-scheduler measures kube-scheduler).
+        #[arg(long, default_value = "rudder-scheduler")]
+        scheduler_name: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// The sandbox API server, in a child process: N pod creates, a full
-    /// list, a paginated list and a watch from resourceVersion 0; prints
-    /// objects/s for each and the server's peak RSS.
+    /// list, a paginated list and a watch from resourceVersion 0: objects/s
+    /// for each and the server's peak RSS after each phase.
     SandboxObjects {
         /// How many pods to create.
         #[arg(long, default_value_t = 10_000)]
@@ -52,12 +101,128 @@ enum Command {
         /// Creates in flight at once.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        #[command(flatten)]
+        common: Common,
     },
-    /// The node simulator (`rudder_sandbox::sim`, in this process) against
-    /// the sandbox (in a child process): N nodes, then P pods bound to them
-    /// round-robin; prints pods/s until all are Running and Ready and until
-    /// all are gone after a graceful delete, the CPU time spent, and whether
-    /// the nodes kept heart-beating on time meanwhile.
+    /// N ReplicaSets of R replicas created at once: the time until every
+    /// pod is Ready (rudder-replicaset-controller and rudder-scheduler on
+    /// simulated nodes).
+    #[command(alias = "replicaset")]
+    ReplicasetScale {
+        #[arg(long, default_value_t = 20)]
+        replicasets: usize,
+        #[arg(long, default_value_t = 100)]
+        replicas: usize,
+        /// Simulated nodes (250 pods each).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// N Deployments of R replicas created at once, then all their
+    /// templates changed at once: the time until every rollout is complete
+    /// (rudder-deployment-controller, rudder-replicaset-controller and
+    /// rudder-scheduler on simulated nodes).
+    #[command(alias = "deployment")]
+    DeploymentRollout {
+        #[arg(long, default_value_t = 50)]
+        deployments: usize,
+        #[arg(long, default_value_t = 20)]
+        replicas: usize,
+        /// Simulated nodes (250 pods each).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// One DaemonSet over N simulated nodes, then its template changed: the
+    /// time until a pod is available on every node and until the new
+    /// template is (rudder-daemonset-controller and rudder-scheduler).
+    #[command(alias = "daemonset")]
+    DaemonsetRollout {
+        #[arg(long, default_value_t = 500)]
+        nodes: usize,
+        /// The rolling update's maxUnavailable (a number or a percentage).
+        #[arg(long, default_value = "10%")]
+        max_unavailable: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// N Jobs of C completions created at once, their pods running 1 s
+    /// each: the time until every Job is Complete (rudder-job-controller and
+    /// rudder-scheduler on simulated nodes).
+    #[command(alias = "job")]
+    JobThroughput {
+        #[arg(long, default_value_t = 100)]
+        jobs: usize,
+        #[arg(long, default_value_t = 20)]
+        completions: usize,
+        /// Pods of one Job running at once.
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+        /// Simulated nodes (250 pods each).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// N nodes and P pending pods: pods bound per second (rudder-scheduler).
+    #[command(alias = "scheduler")]
+    SchedulerThroughput {
+        #[arg(long, default_value_t = 500)]
+        nodes: usize,
+        #[arg(long, default_value_t = 2000)]
+        pods: usize,
+        /// plain, spread (zone topology spread per group) or anti-affinity
+        /// (required, by hostname, per group).
+        #[arg(long, value_enum, default_value = "plain")]
+        shape: scheduler::Shape,
+        /// Pods per group.
+        #[arg(long, default_value_t = 10)]
+        group: usize,
+        /// The pods' schedulerName.
+        #[arg(long, default_value = "rudder-scheduler")]
+        scheduler_name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// N HorizontalPodAutoscalers at target: the time until every one
+    /// synced once and the CPU time of a sync of all (rudder-hpa-controller).
+    #[command(alias = "hpa")]
+    HpaSync {
+        #[arg(long, default_value_t = 1000)]
+        hpas: usize,
+        /// Simulated nodes (250 pods each).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        /// The controller's sync period, in seconds.
+        #[arg(long, default_value_t = 5)]
+        sync_period: u64,
+        /// Sync periods the CPU time is measured over.
+        #[arg(long, default_value_t = 3)]
+        periods: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// AdmissionReviews of pod creates at a fixed rate over the four
+    /// webhooks of rudder-admission-webhooks (the quota ones charging for
+    /// real): latency p50/p99/p999 per webhook, reviews per second per core.
+    #[command(alias = "admission")]
+    AdmissionLatency {
+        /// Reviews per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Diagnostics: the node simulator (`rudder_sandbox::sim`, in this
+    /// process) against the sandbox (in a child process): N nodes, then P
+    /// pods bound to them round-robin; pods/s until all are Running and
+    /// Ready and until all are gone after a graceful delete, the CPU time
+    /// spent, and whether the nodes kept heart-beating on time meanwhile.
     SimNodes {
         #[arg(long, default_value_t = 100)]
         nodes: usize,
@@ -73,10 +238,10 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         sim_threads: usize,
     },
-    /// Rudder's client-side rate limiter (`--kube-api-qps`, `--kube-api-burst`):
-    /// a burst of N requests at once against the sandbox; prints the client
-    /// time it took and what `rest_client_rate_limiter_duration_seconds`
-    /// recorded.
+    /// Diagnostics: Rudder's client-side rate limiter (`--kube-api-qps`,
+    /// `--kube-api-burst`): a burst of N requests at once against the
+    /// sandbox; the client time it took and what
+    /// `rest_client_rate_limiter_duration_seconds` recorded.
     ClientRateLimit {
         #[arg(long, default_value_t = 1000)]
         requests: usize,
@@ -85,109 +250,7 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         burst: u32,
     },
-    /// rudder-scheduler (the binary next to this one: `cargo build --release
-    /// -p rudder-scheduler`) against N nodes and P pending pods created
-    /// beforehand in the sandbox; prints pods/s until all are bound, the
-    /// scheduler's CPU time and peak RSS.
-    Scheduler {
-        #[arg(long, default_value_t = 1000)]
-        nodes: usize,
-        #[arg(long, default_value_t = 5000)]
-        pods: usize,
-        /// plain, spread (zone topology spread per group) or anti-affinity
-        /// (required, by hostname, per group).
-        #[arg(long, value_enum, default_value = "plain")]
-        shape: scheduler::Shape,
-        /// Pods per group.
-        #[arg(long, default_value_t = 10)]
-        group: usize,
-    },
-    /// rudder-replicaset-controller (the binary next to this one: `cargo
-    /// build --release -p rudder-replicaset-controller`) against the sandbox:
-    /// N ReplicaSets of R replicas created at once; prints the time until
-    /// every pod exists and every status reports them, the controller's CPU
-    /// time and peak RSS.
-    Replicaset {
-        #[arg(long, default_value_t = 100)]
-        replicasets: usize,
-        #[arg(long, default_value_t = 100)]
-        replicas: usize,
-        /// The controller's client rate limit (`--kube-api-qps` and burst);
-        /// lifted by default so the figure is the controller's own.
-        #[arg(long, default_value_t = 1_000_000.0)]
-        qps: f64,
-    },
-    /// rudder-deployment-controller with rudder-replicaset-controller and
-    /// rudder-scheduler (the binaries next to this one) on simulated nodes:
-    /// N Deployments of R replicas created at once, then all their templates
-    /// changed at once; prints the time until every rollout is complete, each
-    /// controller's CPU time and peak RSS.
-    Deployment {
-        #[arg(long, default_value_t = 50)]
-        deployments: usize,
-        #[arg(long, default_value_t = 20)]
-        replicas: usize,
-        /// Simulated nodes (250 pods each).
-        #[arg(long, default_value_t = 10)]
-        nodes: usize,
-    },
-    /// rudder-job-controller with rudder-scheduler (the binaries next to
-    /// this one) on simulated nodes: N Jobs of C completions created at
-    /// once, their pods running 1 s each; prints the time until every Job is
-    /// Complete, each controller's CPU time and peak RSS.
-    Job {
-        #[arg(long, default_value_t = 100)]
-        jobs: usize,
-        #[arg(long, default_value_t = 50)]
-        completions: usize,
-        /// Pods of one Job running at once.
-        #[arg(long, default_value_t = 10)]
-        parallelism: usize,
-        /// Simulated nodes (250 pods each).
-        #[arg(long, default_value_t = 10)]
-        nodes: usize,
-    },
-    /// rudder-daemonset-controller with rudder-scheduler (the binaries next
-    /// to this one) on N simulated nodes: one DaemonSet created, then its
-    /// template changed; prints the time until a pod is available on every
-    /// node and until the new template is on every node, each controller's
-    /// CPU time and peak RSS.
-    Daemonset {
-        #[arg(long, default_value_t = 500)]
-        nodes: usize,
-        /// The rolling update's maxUnavailable (a number or a percentage).
-        #[arg(long, default_value = "10%")]
-        max_unavailable: String,
-    },
-    /// rudder-hpa-controller (the binary next to this one) over N
-    /// HorizontalPodAutoscalers at target: prints the time until every HPA
-    /// synced once and the controller's CPU time per sync of all of them.
-    Hpa {
-        #[arg(long, default_value_t = 1000)]
-        hpas: usize,
-        /// Simulated nodes (250 pods each).
-        #[arg(long, default_value_t = 10)]
-        nodes: usize,
-        /// The controller's sync period, in seconds.
-        #[arg(long, default_value_t = 5)]
-        sync_period: u64,
-        /// Sync periods the CPU time is measured over.
-        #[arg(long, default_value_t = 3)]
-        periods: u64,
-    },
-    /// rudder-admission-webhooks (the binary next to this one) on loopback:
-    /// AdmissionReviews of pod creates at a fixed rate over its four
-    /// webhooks (the quota ones charging for real); prints latency
-    /// p50/p99/max per webhook and the server's reviews per second per core.
-    Admission {
-        /// Reviews per second.
-        #[arg(long, default_value_t = 1000)]
-        rate: u64,
-        /// Seconds of load.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-    },
-    /// Internal: serve a sandbox and print its URL (the child of sandbox-objects).
+    /// Internal: serve a sandbox and print its URL (the child of every scenario).
     #[command(hide = true)]
     Serve,
 }
@@ -196,44 +259,68 @@ enum Command {
 async fn main() {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve) {
-        // The simulator's warnings (sim-nodes), if any. Not for the sandbox
-        // child, whose connections are cut when it is stopped.
+        // The simulator's warnings, if any. Not for the sandbox child,
+        // whose connections are cut when it is stopped.
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
             .with_writer(std::io::stderr)
             .init();
     }
-    let result = match cli.command {
-        Command::SandboxObjects { pods, concurrency } => sandbox_objects(pods, concurrency).await.map(|r| print!("{r}")),
+    let (run, common) = match cli.command {
+        Command::Suite { size, only, scheduler_name, common } => {
+            let runs = suite::plan(size, &scheduler_name).into_iter().filter(|r| only.is_empty() || only.iter().any(|o| o == r.scenario()));
+            let out = common.out.clone().unwrap_or_else(|| PathBuf::from("bench/results"));
+            exit(suite::run(runs.collect(), &common.target(), &out).await);
+        }
+        Command::SandboxObjects { pods, concurrency, common } => (Run::SandboxObjects { pods, concurrency }, common),
+        Command::ReplicasetScale { replicasets, replicas, nodes, common } => {
+            (Run::Replicaset(replicaset::Params { replicasets, replicas, nodes }), common)
+        }
+        Command::DeploymentRollout { deployments, replicas, nodes, common } => {
+            (Run::Deployment(deployment::Params { deployments, replicas, nodes }), common)
+        }
+        Command::DaemonsetRollout { nodes, max_unavailable, common } => {
+            (Run::Daemonset(daemonset::Params { nodes, max_unavailable }), common)
+        }
+        Command::JobThroughput { jobs, completions, parallelism, nodes, common } => {
+            (Run::Job(job::Params { jobs, completions, parallelism, nodes }), common)
+        }
+        Command::SchedulerThroughput { nodes, pods, shape, group, scheduler_name, common } => {
+            (Run::Scheduler(scheduler::Params { nodes, pods, shape, group, scheduler_name }), common)
+        }
+        Command::HpaSync { hpas, nodes, sync_period, periods, common } => {
+            (Run::Hpa(hpa::Params { hpas, nodes, sync_period, periods }), common)
+        }
+        Command::AdmissionLatency { rate, seconds, common } => (Run::Admission(admission::Params { rate, seconds }), common),
         Command::SimNodes { nodes, pods, concurrency, heartbeat, sim_threads } => {
-            sim_nodes::run(sim_nodes::Params { nodes, pods, concurrency, heartbeat, sim_threads }).await.map(|r| print!("{r}"))
+            exit(sim_nodes::run(sim_nodes::Params { nodes, pods, concurrency, heartbeat, sim_threads }).await.map(|r| print!("{r}")))
         }
-        Command::Scheduler { nodes, pods, shape, group } => {
-            scheduler::run(scheduler::Params { nodes, pods, shape, group }).await.map(|r| print!("{r}"))
-        }
-        Command::Replicaset { replicasets, replicas, qps } => {
-            replicaset::run(replicaset::Params { replicasets, replicas, qps }).await.map(|r| print!("{r}"))
-        }
-        Command::Deployment { deployments, replicas, nodes } => {
-            deployment::run(deployment::Params { deployments, replicas, nodes }).await.map(|r| print!("{r}"))
-        }
-        Command::Job { jobs, completions, parallelism, nodes } => {
-            job::run(job::Params { jobs, completions, parallelism, nodes }).await.map(|r| print!("{r}"))
-        }
-        Command::Daemonset { nodes, max_unavailable } => {
-            daemonset::run(daemonset::Params { nodes, max_unavailable }).await.map(|r| print!("{r}"))
-        }
-        Command::Hpa { hpas, nodes, sync_period, periods } => {
-            hpa::run(hpa::Params { hpas, nodes, sync_period, periods }).await.map(|r| print!("{r}"))
-        }
-        Command::Admission { rate, seconds } => admission::run(admission::Params { rate, seconds }).await.map(|r| print!("{r}")),
-        Command::ClientRateLimit { requests, qps, burst } => client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}")),
-        Command::Serve => serve().await,
+        Command::ClientRateLimit { requests, qps, burst } => exit(client_rate_limit(requests, qps, burst).await.map(|r| print!("{r}"))),
+        Command::Serve => exit(serve().await),
     };
+    let result = async {
+        let record = run.run(&common.target()).await?;
+        print!("{record}");
+        if let Some(out) = &common.out {
+            record::write(out, &record)?;
+        }
+        Ok(())
+    };
+    exit(result.await)
+}
+
+/// Exits 0, or 1 after printing the error.
+fn exit(result: anyhow::Result<()>) -> ! {
     if let Err(e) = result {
         eprintln!("rudder-bench: {}", rudder_common::runtime::chain(e.as_ref()));
         std::process::exit(1);
     }
+    std::process::exit(0)
+}
+
+/// Whether a Node's Ready condition is True.
+pub(crate) fn node_ready(node: &k8s_openapi::api::core::v1::Node) -> bool {
+    node.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 async fn serve() -> anyhow::Result<()> {
@@ -262,32 +349,37 @@ struct Report {
     /// The server's peak RSS at the end of each phase (the high-water
     /// mark: which phase raised it).
     peaks: Vec<(&'static str, Option<u64>)>,
+    /// The server's CPU time.
+    cpu_seconds: f64,
 }
 
-impl std::fmt::Display for Report {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Report {
+    /// The figures as the suite's record.
+    fn record(&self) -> record::Record {
         let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
-        writeln!(f, "sandbox-objects: {} pods", self.pods)?;
-        writeln!(f, "  create            {:>8.0} objects/s  ({:.2?})", rate(self.pods, self.create), self.create)?;
-        writeln!(f, "  list (one page)   {:>8.0} objects/s  ({:.2?}, {} items)", rate(self.listed, self.list), self.list, self.listed)?;
-        writeln!(
-            f,
-            "  list (limit=500)  {:>8.0} objects/s  ({:.2?}, {} items)",
-            rate(self.paged_listed, self.paged),
-            self.paged,
-            self.paged_listed
-        )?;
-        writeln!(
-            f,
-            "  watch from rv 0   {:>8.0} objects/s  ({:.2?}, {} events)",
-            rate(self.watched, self.watch),
-            self.watch,
-            self.watched
-        )?;
-        let kib = |v: Option<u64>| v.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into());
-        writeln!(f, "  server peak RSS   {}  (RSS at the end {})", kib(self.peak_rss_kib), kib(self.rss_kib))?;
-        let peaks: Vec<String> = self.peaks.iter().map(|(phase, k)| format!("{phase} {}", kib(*k))).collect();
-        writeln!(f, "  peak RSS after    {}", peaks.join(", "))
+        let mib = |k: Option<u64>| k.map(|k| k as f64 / 1024.0);
+        let mut r = record::Record::new("sandbox-objects", None, &[("pods", self.pods.to_string())], "sandbox");
+        r.phase(&format!("create {} pods", self.pods), Some(self.create));
+        r.phase(&format!("list them (one page, {} items)", self.listed), Some(self.list));
+        r.phase(&format!("list them (limit=500, {} items)", self.paged_listed), Some(self.paged));
+        r.phase(&format!("watch from rv 0 ({} events)", self.watched), Some(self.watch));
+        r.converged_seconds = Some(self.create.as_secs_f64());
+        r.figure("create", rate(self.pods, self.create), "objects/s", true);
+        r.figure("list (one page)", rate(self.listed, self.list), "objects/s", true);
+        r.figure("list (limit=500)", rate(self.paged_listed, self.paged), "objects/s", false);
+        r.figure("watch from rv 0", rate(self.watched, self.watch), "objects/s", false);
+        for (phase, k) in &self.peaks {
+            r.figure(&format!("peak RSS after {phase}"), mib(*k).unwrap_or(-1.0), "MiB", false);
+        }
+        r.figure("server peak RSS", mib(self.peak_rss_kib).unwrap_or(-1.0), "MiB", true);
+        r.figure("server RSS at the end", mib(self.rss_kib).unwrap_or(-1.0), "MiB", false);
+        r.api_server = Some(record::Component {
+            name: "sandbox".into(),
+            cpu_seconds: Some(self.cpu_seconds),
+            peak_rss_mib: mib(self.peak_rss_kib),
+            api_requests: Default::default(),
+        });
+        r
     }
 }
 
@@ -305,13 +397,15 @@ pub(crate) async fn start_component(
     kubeconfig: &std::path::Path,
     log: &std::path::Path,
     extra: &[String],
-) -> anyhow::Result<(tokio::process::Child, u32)> {
+) -> anyhow::Result<(tokio::process::Child, u32, String)> {
     let bin = rudder_sandbox::up::find_binary(name, None)?;
     let health = format!("127.0.0.1:{}", rudder_sandbox::up::free_port()?);
+    let metrics = format!("127.0.0.1:{}", rudder_sandbox::up::free_port()?);
     let mut child = tokio::process::Command::new(&bin)
         .arg("--kubeconfig")
         .arg(kubeconfig)
-        .args(["--leader-elect=false", "--metrics-bind-address=0"])
+        .arg("--leader-elect=false")
+        .arg(format!("--metrics-bind-address={metrics}"))
         .arg(format!("--health-probe-bind-address={health}"))
         .args(extra)
         .stderr(std::fs::File::create(log)?)
@@ -325,7 +419,7 @@ pub(crate) async fn start_component(
             bail!("{name} exited ({status}); see {}", log.display());
         }
         if rudder_sandbox::up::probe(&health, "/readyz").await == Some(200) {
-            return Ok((child, pid));
+            return Ok((child, pid, metrics));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -333,7 +427,7 @@ pub(crate) async fn start_component(
 }
 
 /// A `VmHWM`/`VmRSS` figure of a process, in KiB.
-fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
+pub(crate) fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines().find_map(|l| l.strip_prefix(key)?.trim().strip_suffix("kB")?.trim().parse().ok())
 }
@@ -406,7 +500,7 @@ impl SandboxChild {
 
 /// Runs the benchmark against a sandbox in a child process, so the RSS
 /// measured is the server's alone.
-async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Report> {
+pub(crate) async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Report> {
     let sandbox = SandboxChild::start().await?;
     let pid = sandbox.pid;
     let api: Api<Pod> = Api::namespaced(sandbox.client()?, "default");
@@ -460,8 +554,9 @@ async fn sandbox_objects(pods: usize, concurrency: usize) -> anyhow::Result<Repo
 
     let peak_rss_kib = proc_status_kib(pid, "VmHWM:");
     let rss_kib = proc_status_kib(pid, "VmRSS:");
+    let cpu_seconds = cpu_seconds(pid);
     sandbox.stop().await?;
-    Ok(Report { pods, create, list, listed, paged, paged_listed, watch, watched, peak_rss_kib, rss_kib, peaks })
+    Ok(Report { pods, create, list, listed, paged, paged_listed, watch, watched, peak_rss_kib, rss_kib, peaks, cpu_seconds })
 }
 
 /// A burst of `requests` GETs, all issued at once through Rudder's client.

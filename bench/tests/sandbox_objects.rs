@@ -6,8 +6,8 @@ mod util;
 #[tokio::test]
 async fn sandbox_objects_counts_every_object() {
     let stdout = util::bench(&["sandbox-objects", "--pods", "200", "--concurrency", "8"]).await;
-    assert!(stdout.contains("(one page)") && stdout.contains("200 items"), "{stdout}");
-    assert!(stdout.contains("200 events"), "{stdout}");
+    assert!(stdout.contains("list them (one page, 200 items)") && stdout.contains("list them (limit=500, 200 items)"), "{stdout}");
+    assert!(stdout.contains("watch from rv 0 (200 events)"), "{stdout}");
     assert!(stdout.contains("server peak RSS") && stdout.contains("MiB"), "{stdout}");
 }
 
