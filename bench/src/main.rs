@@ -88,6 +88,10 @@ enum Command {
         /// cluster: default-scheduler measures kube-scheduler).
         #[arg(long, default_value = "rudder-scheduler")]
         scheduler_name: String,
+        /// Afterwards, rewrite the table between the rudder-bench markers
+        /// of this README with every record in the results directory.
+        #[arg(long, value_name = "PATH")]
+        readme: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -113,9 +117,9 @@ enum Command {
         replicasets: usize,
         #[arg(long, default_value_t = 100)]
         replicas: usize,
-        /// Simulated nodes (250 pods each).
-        #[arg(long, default_value_t = 10)]
-        nodes: usize,
+        /// Simulated nodes (250 pods each; default: room for every pod).
+        #[arg(long)]
+        nodes: Option<usize>,
         #[command(flatten)]
         common: Common,
     },
@@ -129,9 +133,9 @@ enum Command {
         deployments: usize,
         #[arg(long, default_value_t = 20)]
         replicas: usize,
-        /// Simulated nodes (250 pods each).
-        #[arg(long, default_value_t = 10)]
-        nodes: usize,
+        /// Simulated nodes (250 pods each; default: room for every pod).
+        #[arg(long)]
+        nodes: Option<usize>,
         #[command(flatten)]
         common: Common,
     },
@@ -160,9 +164,9 @@ enum Command {
         /// Pods of one Job running at once.
         #[arg(long, default_value_t = 10)]
         parallelism: usize,
-        /// Simulated nodes (250 pods each).
-        #[arg(long, default_value_t = 10)]
-        nodes: usize,
+        /// Simulated nodes (250 pods each; default: room for every pod).
+        #[arg(long)]
+        nodes: Option<usize>,
         #[command(flatten)]
         common: Common,
     },
@@ -192,9 +196,9 @@ enum Command {
     HpaSync {
         #[arg(long, default_value_t = 1000)]
         hpas: usize,
-        /// Simulated nodes (250 pods each).
-        #[arg(long, default_value_t = 10)]
-        nodes: usize,
+        /// Simulated nodes (250 pods each; default: room for every pod).
+        #[arg(long)]
+        nodes: Option<usize>,
         /// The controller's sync period, in seconds.
         #[arg(long, default_value_t = 5)]
         sync_period: u64,
@@ -267,28 +271,40 @@ async fn main() {
             .init();
     }
     let (run, common) = match cli.command {
-        Command::Suite { size, only, scheduler_name, common } => {
+        Command::Suite { size, only, scheduler_name, readme, common } => {
             let runs = suite::plan(size, &scheduler_name).into_iter().filter(|r| only.is_empty() || only.iter().any(|o| o == r.scenario()));
             let out = common.out.clone().unwrap_or_else(|| PathBuf::from("bench/results"));
-            exit(suite::run(runs.collect(), &common.target(), &out).await);
+            let ran = suite::run(runs.collect(), &common.target(), &out).await;
+            let readme = match readme {
+                Some(path) => record::read_all(&out).and_then(|records| {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    Ok(std::fs::write(&path, record::update_readme(&text, &records)?)?)
+                }),
+                None => Ok(()),
+            };
+            exit(ran.and(readme));
         }
         Command::SandboxObjects { pods, concurrency, common } => (Run::SandboxObjects { pods, concurrency }, common),
         Command::ReplicasetScale { replicasets, replicas, nodes, common } => {
+            let nodes = nodes.unwrap_or_else(|| suite::nodes_for(replicasets * replicas));
             (Run::Replicaset(replicaset::Params { replicasets, replicas, nodes }), common)
         }
         Command::DeploymentRollout { deployments, replicas, nodes, common } => {
+            let nodes = nodes.unwrap_or_else(|| suite::nodes_for(deployments * replicas * 5 / 4));
             (Run::Deployment(deployment::Params { deployments, replicas, nodes }), common)
         }
         Command::DaemonsetRollout { nodes, max_unavailable, common } => {
             (Run::Daemonset(daemonset::Params { nodes, max_unavailable }), common)
         }
         Command::JobThroughput { jobs, completions, parallelism, nodes, common } => {
+            let nodes = nodes.unwrap_or_else(|| suite::nodes_for(jobs * parallelism.min(completions)));
             (Run::Job(job::Params { jobs, completions, parallelism, nodes }), common)
         }
         Command::SchedulerThroughput { nodes, pods, shape, group, scheduler_name, common } => {
             (Run::Scheduler(scheduler::Params { nodes, pods, shape, group, scheduler_name }), common)
         }
         Command::HpaSync { hpas, nodes, sync_period, periods, common } => {
+            let nodes = nodes.unwrap_or_else(|| suite::nodes_for(hpas));
             (Run::Hpa(hpa::Params { hpas, nodes, sync_period, periods }), common)
         }
         Command::AdmissionLatency { rate, seconds, common } => (Run::Admission(admission::Params { rate, seconds }), common),

@@ -280,6 +280,27 @@ pub fn results_readme(records: &[Record]) -> String {
     out
 }
 
+/// The markers of the table in a README that [`update_readme`] rewrites.
+pub const TABLE_START: &str = "<!-- rudder-bench table: written by `make bench` -->";
+pub const TABLE_END: &str = "<!-- end of rudder-bench table -->";
+
+/// Rewrites what lies between [`TABLE_START`] and [`TABLE_END`] in `text`
+/// with the date line and table of `records`; an error if the markers are
+/// missing.
+pub fn update_readme(text: &str, records: &[Record]) -> anyhow::Result<String> {
+    let start = text.find(TABLE_START).context("the README has no rudder-bench table marker")? + TABLE_START.len();
+    let end = text[start..].find(TABLE_END).context("the README's rudder-bench table has no end marker")? + start;
+    let table = format!(
+        "\nRuns of {} to {} on {} ({} CPUs):\n\n{}",
+        first_started(records),
+        last_started(records),
+        records.first().map_or("-", |r| r.target.as_str()),
+        records.first().map_or(0, |r| r.cpus),
+        markdown_table(records)
+    );
+    Ok(format!("{}{table}{}", &text[..start], &text[end..]))
+}
+
 fn first_started(records: &[Record]) -> String {
     records.iter().map(|r| r.started.as_str()).min().unwrap_or_default().to_string()
 }
@@ -346,6 +367,17 @@ mod tests {
         assert!(text.contains("created → all pods Ready") && text.contains("2.50 s"), "{text}");
         assert!(text.contains("run / ceiling = 5.00"), "{text}");
         assert!(text.contains("rudder-scheduler              CPU unknown"), "{text}");
+    }
+
+    #[test]
+    fn the_readme_table_is_rewritten_between_its_markers() {
+        let text = format!("# R\n\n{TABLE_START}\nold table\n{TABLE_END}\n\nafter\n");
+        let new = update_readme(&text, &[sample()]).unwrap();
+        assert!(new.starts_with(&format!("# R\n\n{TABLE_START}\nRuns of ")), "{new}");
+        assert!(!new.contains("old table") && new.contains("| `replicaset-scale` |"), "{new}");
+        assert!(new.ends_with(&format!("|\n{TABLE_END}\n\nafter\n")), "{new}");
+        assert_eq!(update_readme(&new, &[sample()]).unwrap(), new);
+        assert!(update_readme("# no markers", &[]).is_err());
     }
 
     #[test]

@@ -84,6 +84,11 @@ impl Run {
     }
 }
 
+/// Simulated nodes (250 pods each) for `pods`, with room to spare.
+pub fn nodes_for(pods: usize) -> usize {
+    pods.div_ceil(200).max(2)
+}
+
 /// The suite's runs at `size`.
 pub fn plan(size: Size, scheduler_name: &str) -> Vec<Run> {
     // (sandbox pods, replicasets x replicas, deployments x replicas, daemonset nodes,
@@ -94,8 +99,6 @@ pub fn plan(size: Size, scheduler_name: &str) -> Vec<Run> {
             Size::Default => (10_000, (20, 100), (50, 20), 500, (100, 20), (500, 2_000), 1_000, (1_000, 10)),
             Size::Large => (50_000, (100, 100), (100, 100), 2_000, (200, 50), (2_000, 20_000), 5_000, (3_000, 20)),
         };
-    // Simulated nodes of 250 pods each, enough for every pod with room to spare.
-    let nodes_for = |pods: usize| pods.div_ceil(200).max(2);
     let mut runs = vec![
         Run::SandboxObjects { pods: objects, concurrency: 32 },
         Run::Replicaset(replicaset::Params { replicasets: rs, replicas: rs_replicas, nodes: nodes_for(rs * rs_replicas) }),
