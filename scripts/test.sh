@@ -8,6 +8,10 @@ PATH="$(bash scripts/tools.sh):$PATH"
 export PATH
 export RUDDER_KUBECTL="$(command -v kubectl)"
 export RUDDER_HELM="$(command -v helm)"
+# Every binary first: the e2e and benchmark tests start the components as
+# child processes from the target directory, and `cargo test` alone builds
+# the binaries of only the packages that have integration tests.
+cargo build --workspace --bins
 cargo test --workspace --all-targets "$@"
 if [ "$#" -eq 0 ]; then
   # The components' e2e scenarios again, each component as its chart

@@ -108,16 +108,35 @@ pub async fn scrape(url: &str) -> Option<String> {
         conn.write_all(request.as_bytes()).await.ok()?;
         let mut raw = Vec::new();
         conn.read_to_end(&mut raw).await.ok()?;
-        let raw = String::from_utf8_lossy(&raw).to_string();
-        let (head, body) = raw.split_once("\r\n\r\n")?;
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            return None;
-        }
-        // A chunked body: its chunk sizes are lines of hex, harmless to
-        // the line-based parsing that follows.
-        Some(body.to_string())
+        response_body(&raw)
     };
     tokio::time::timeout(Duration::from_secs(5), fetch).await.ok().flatten()
+}
+
+/// The body of a raw HTTP/1.x response if its status is 200, its chunks
+/// joined when it came chunked (as Go's servers send long metrics pages).
+fn response_body(raw: &[u8]) -> Option<String> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let mut body = &raw[split + 4..];
+    if !head.starts_with("http/1.1 200") && !head.starts_with("http/1.0 200") {
+        return None;
+    }
+    if !head.lines().any(|l| l.starts_with("transfer-encoding:") && l.contains("chunked")) {
+        return Some(String::from_utf8_lossy(body).into_owned());
+    }
+    let mut out = Vec::new();
+    loop {
+        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = String::from_utf8_lossy(&body[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Some(String::from_utf8_lossy(&out).into_owned());
+        }
+        out.extend_from_slice(body.get(..size)?);
+        body = body.get(size + 2..)?;
+    }
 }
 
 /// One component under test.
@@ -465,6 +484,18 @@ mod tests {
         assert_eq!(parse_component("kcm=http://127.0.0.1:1/metrics"), Ok(("kcm".into(), "http://127.0.0.1:1/metrics".into())));
         assert!(parse_component("kcm").is_err());
         assert!(parse_component("=http://x").is_err());
+    }
+
+    #[test]
+    fn a_chunked_body_is_joined_and_a_plain_one_kept() {
+        let chunked = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n\
+            1a\r\nprocess_cpu_seconds_total \r\n3;ext=1\r\n2.5\r\n1\r\n\n\r\n0\r\n\r\n";
+        assert_eq!(response_body(chunked).as_deref(), Some("process_cpu_seconds_total 2.5\n"));
+        assert_eq!(Sample::parse(&response_body(chunked).unwrap()).cpu, Some(2.5));
+        assert_eq!(response_body(b"HTTP/1.0 200 OK\r\n\r\na 1\n").as_deref(), Some("a 1\n"));
+        assert_eq!(response_body(b"HTTP/1.1 500 Oops\r\n\r\nno"), None);
+        // Cut short: nothing rather than half a page.
+        assert_eq!(response_body(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nabc"), None);
     }
 
     #[tokio::test]
