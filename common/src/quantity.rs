@@ -32,7 +32,21 @@ fn pow10(n: u32) -> Option<u128> {
     10u128.checked_pow(n)
 }
 
-fn suffix(s: &str) -> Option<(u32, i32, Format)> {
+impl Format {
+    /// Its name in Go (`resource.Format`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::DecimalExponent => "DecimalExponent",
+            Format::BinarySI => "BinarySI",
+            Format::DecimalSI => "DecimalSI",
+        }
+    }
+}
+
+/// Upstream's `quantitySuffixer.interpret`: (base, exponent, format). An
+/// exponent is read as Go's `ParseInt(_, 10, 64)` and truncated to int32,
+/// as upstream does (`1e4294967296` is 1).
+pub fn interpret_suffix(s: &str) -> Option<(u32, i32, Format)> {
     let dec = |e| Some((10, e, Format::DecimalSI));
     let bin = |e| Some((2, e, Format::BinarySI));
     match s {
@@ -52,29 +66,42 @@ fn suffix(s: &str) -> Option<(u32, i32, Format)> {
         "Ti" => bin(40),
         "Pi" => bin(50),
         "Ei" => bin(60),
-        _ => {
-            let b = s.as_bytes();
-            if b.len() > 1 && (b[0] == b'e' || b[0] == b'E') {
-                let e: i32 = s[1..].parse().ok()?;
-                Some((10, e, Format::DecimalExponent))
-            } else {
-                None
+        _ if s.len() > 1 && (s.starts_with('e') || s.starts_with('E')) => {
+            let digits = &s[1..];
+            let unsigned = digits.strip_prefix(['+', '-']).unwrap_or(digits);
+            if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
             }
+            let exponent: i64 = digits.parse().ok()?;
+            Some((10, exponent as i32, Format::DecimalExponent))
         }
+        _ => None,
     }
 }
 
-/// Splits a quantity into sign, integer digits, fraction digits and
-/// suffix, as upstream's `parseQuantityString`.
-fn split(s: &str) -> Result<(bool, &str, &str, &str), &'static str> {
+/// The pieces upstream's `parseQuantityString` splits a quantity into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts<'a> {
+    pub positive: bool,
+    /// The number as written, sign included, suffix excluded.
+    pub value: &'a str,
+    /// Integer digits, leading zeros dropped (`"0"` if none).
+    pub num: &'a str,
+    /// Fraction digits.
+    pub denom: &'a str,
+    pub suffix: &'a str,
+}
+
+/// Upstream's `parseQuantityString`.
+pub fn split(s: &str) -> Result<Parts<'_>, &'static str> {
     let b = s.as_bytes();
     let end = b.len();
+    let mut parts = Parts { positive: true, value: s, num: "0", denom: "", suffix: "" };
     let mut pos = 0;
-    let mut positive = true;
     if pos < end {
         match b[0] {
             b'-' => {
-                positive = false;
+                parts.positive = false;
                 pos += 1
             }
             b'+' => pos += 1,
@@ -85,31 +112,31 @@ fn split(s: &str) -> Result<(bool, &str, &str, &str), &'static str> {
         pos += 1;
     }
     if pos >= end {
-        return Ok((positive, "0", "", ""));
+        parts.value = "0";
+        return Ok(parts);
     }
     let num_start = pos;
     while pos < end && b[pos].is_ascii_digit() {
         pos += 1;
     }
-    let mut num = &s[num_start..pos];
-    if num.is_empty() {
-        num = "0";
+    if pos > num_start {
+        parts.num = &s[num_start..pos];
     }
     if pos >= end {
-        return Ok((positive, num, "", ""));
+        return Ok(parts);
     }
-    let mut denom = "";
     if b[pos] == b'.' {
         pos += 1;
         let d = pos;
         while pos < end && b[pos].is_ascii_digit() {
             pos += 1;
         }
-        denom = &s[d..pos];
+        parts.denom = &s[d..pos];
         if pos >= end {
-            return Ok((positive, num, denom, ""));
+            return Ok(parts);
         }
     }
+    parts.value = &s[..pos];
     let suffix_start = pos;
     while pos < end && b"eEinumkKMGTP".contains(&b[pos]) {
         pos += 1;
@@ -123,21 +150,22 @@ fn split(s: &str) -> Result<(bool, &str, &str, &str), &'static str> {
     if pos < end {
         return Err(FORMAT_ERR);
     }
-    Ok((positive, num, denom, &s[suffix_start..]))
+    parts.suffix = &s[suffix_start..];
+    Ok(parts)
 }
 
 pub fn parse(s: &str) -> Result<Qty, &'static str> {
     if s.is_empty() {
         return Err(FORMAT_ERR);
     }
-    let (positive, num, denom, suf) = split(s)?;
-    let (base, exp, format) = suffix(suf).ok_or(SUFFIX_ERR)?;
+    let Parts { positive, num, denom, suffix, .. } = split(s)?;
+    let (base, exp, format) = interpret_suffix(suffix).ok_or(SUFFIX_ERR)?;
     let digits = format!("{num}{denom}");
     let digits = digits.trim_start_matches('0');
     let mut mant: u128 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| NUMERIC_ERR)? };
-    let mut scale = -(denom.len() as i32);
+    let mut scale = -i32::try_from(denom.len()).map_err(|_| NUMERIC_ERR)?;
     if base == 10 {
-        scale += exp;
+        scale = scale.checked_add(exp).ok_or(NUMERIC_ERR)?;
     } else {
         mant = mant.checked_mul(1u128.checked_shl(exp as u32).ok_or(NUMERIC_ERR)?).ok_or(NUMERIC_ERR)?;
     }
@@ -334,6 +362,30 @@ pub fn of(q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity) -> Option
 #[cfg(test)]
 mod integer_tests {
     use super::*;
+
+    #[test]
+    fn exponents_are_go_int64_truncated_to_int32_and_never_overflow() {
+        // 4294967296 = 2^32: int32(...) is 0, so upstream reads 1e0.
+        assert_eq!(parse("1e4294967296").unwrap().value(), 1);
+        assert_eq!(parse("2E+4294967297").unwrap().value(), 20);
+        assert_eq!(interpret_suffix("e-3"), Some((10, -3, Format::DecimalExponent)));
+        assert_eq!(interpret_suffix("e"), None);
+        assert_eq!(interpret_suffix("e+"), None);
+        assert_eq!(interpret_suffix("e99999999999999999999"), None);
+        // The scale would leave int32: an error, not a panic.
+        assert_eq!(parse("1.5e-2147483648").unwrap_err(), NUMERIC_ERR);
+    }
+
+    #[test]
+    fn split_gives_upstreams_pieces() {
+        let p = |s| split(s).unwrap();
+        assert_eq!(p("-007.50Mi"), Parts { positive: false, value: "-007.50", num: "7", denom: "50", suffix: "Mi" });
+        assert_eq!(p("000"), Parts { positive: true, value: "0", num: "0", denom: "", suffix: "" });
+        assert_eq!(p(".5"), Parts { positive: true, value: ".5", num: "0", denom: "5", suffix: "" });
+        assert_eq!(p("12e-3"), Parts { positive: true, value: "12", num: "12", denom: "", suffix: "e-3" });
+        assert_eq!(split("1x").unwrap_err(), FORMAT_ERR);
+        assert_eq!(split("1e3x").unwrap_err(), FORMAT_ERR);
+    }
 
     #[test]
     fn milli_and_whole_values_round_up() {

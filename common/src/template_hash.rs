@@ -80,6 +80,7 @@
 //!   the field, so stored objects have it);
 //! - the timestamp and `FieldsV1` caveats above.
 
+use crate::quantity::{Format, Parts, interpret_suffix, split};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -384,23 +385,6 @@ impl Printer {
 /// Powers of ten beyond this are not computed (see the module docs).
 const MAX_POW10: u64 = 100_000;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Format {
-    DecimalExponent,
-    BinarySI,
-    DecimalSI,
-}
-
-impl Format {
-    fn name(self) -> &'static str {
-        match self {
-            Format::DecimalExponent => "DecimalExponent",
-            Format::BinarySI => "BinarySI",
-            Format::DecimalSI => "DecimalSI",
-        }
-    }
-}
-
 /// The private state of a Go `resource.Quantity`: `i` (value, scale), `d`
 /// (an `inf.Dec`, in which case `i` is zero), `s` (cached string), `Format`.
 #[derive(Clone, Debug)]
@@ -513,149 +497,6 @@ fn binary_suffix(exponent: i32) -> &'static str {
     }
 }
 
-/// `quantitySuffixer.interpret`: (base, exponent, format).
-fn interpret_suffix(suffix: &str) -> Option<(i32, i32, Format)> {
-    let dec = |e| Some((10, e, Format::DecimalSI));
-    let bin = |e| Some((2, e, Format::BinarySI));
-    match suffix {
-        "" => dec(0),
-        "n" => dec(-9),
-        "u" => dec(-6),
-        "m" => dec(-3),
-        "k" => dec(3),
-        "M" => dec(6),
-        "G" => dec(9),
-        "T" => dec(12),
-        "P" => dec(15),
-        "E" => dec(18),
-        "Ki" => bin(10),
-        "Mi" => bin(20),
-        "Gi" => bin(30),
-        "Ti" => bin(40),
-        "Pi" => bin(50),
-        "Ei" => bin(60),
-        _ if suffix.len() > 1 && (suffix.starts_with('e') || suffix.starts_with('E')) => {
-            let exponent = parse_go_int64(&suffix[1..])?;
-            Some((10, exponent as i32, Format::DecimalExponent))
-        }
-        _ => None,
-    }
-}
-
-/// `strconv.ParseInt(s, 10, 64)`.
-fn parse_go_int64(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// The pieces `parseQuantityString` splits a quantity into.
-struct Parts<'a> {
-    positive: bool,
-    value: &'a str,
-    num: &'a str,
-    denom: &'a str,
-    suffix: &'a str,
-}
-
-/// Upstream's `parseQuantityString`.
-fn split_quantity(s: &str) -> Option<Parts<'_>> {
-    let b = s.as_bytes();
-    let end = b.len();
-    let sub = |from: usize, to: usize| s.get(from..to).unwrap_or("");
-    let mut parts = Parts { positive: true, value: "", num: "", denom: "", suffix: "" };
-    let mut pos = 0;
-    if pos < end {
-        match b[0] {
-            b'-' => {
-                parts.positive = false;
-                pos += 1;
-            }
-            b'+' => pos += 1,
-            _ => {}
-        }
-    }
-    // Leading zeros.
-    loop {
-        if pos >= end {
-            parts.num = "0";
-            parts.value = "0";
-            return Some(parts);
-        }
-        if b[pos] != b'0' {
-            break;
-        }
-        pos += 1;
-    }
-    // Integer digits.
-    let mut i = pos;
-    loop {
-        if i >= end {
-            parts.num = sub(pos, end);
-            parts.value = sub(0, end);
-            return Some(parts);
-        }
-        if !b[i].is_ascii_digit() {
-            parts.num = sub(pos, i);
-            pos = i;
-            break;
-        }
-        i += 1;
-    }
-    if parts.num.is_empty() {
-        parts.num = "0";
-    }
-    // Fraction digits.
-    if pos < end && b[pos] == b'.' {
-        pos += 1;
-        let mut i = pos;
-        loop {
-            if i >= end {
-                parts.denom = sub(pos, end);
-                parts.value = sub(0, end);
-                return Some(parts);
-            }
-            if !b[i].is_ascii_digit() {
-                parts.denom = sub(pos, i);
-                pos = i;
-                break;
-            }
-            i += 1;
-        }
-    }
-    parts.value = sub(0, pos);
-    // Suffix: letters, then an optional sign and digits.
-    let suffix_start = pos;
-    let mut i = pos;
-    loop {
-        if i >= end {
-            parts.suffix = sub(suffix_start, end);
-            return Some(parts);
-        }
-        if !b"eEinumkKMGTP".contains(&b[i]) {
-            pos = i;
-            break;
-        }
-        i += 1;
-    }
-    if pos < end && (b[pos] == b'-' || b[pos] == b'+') {
-        pos += 1;
-    }
-    let mut i = pos;
-    loop {
-        if i >= end {
-            parts.suffix = sub(suffix_start, end);
-            return Some(parts);
-        }
-        if !b[i].is_ascii_digit() {
-            return None;
-        }
-        i += 1;
-    }
-}
-
 /// Upstream's `ParseQuantity`.
 fn parse_quantity(s: &str) -> Option<Quantity> {
     if s.is_empty() {
@@ -664,7 +505,7 @@ fn parse_quantity(s: &str) -> Option<Quantity> {
     if s == "0" {
         return Some(Quantity { value: 0, scale: 0, dec: None, s: s.to_string(), format: Format::DecimalSI });
     }
-    let Parts { positive, value, num, denom, suffix } = split_quantity(s)?;
+    let Parts { positive, value, num, denom, suffix } = split(s).ok()?;
     let (base, exponent, mut format) = interpret_suffix(suffix)?;
 
     // Go does this arithmetic in int32.
