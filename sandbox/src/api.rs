@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::managed;
 use crate::meta;
+use crate::rbac::User;
 use crate::registry::{self, DefaultPropagation, ResourceType, Sub};
 use crate::request::{Query, Route, Target, Verb};
 use crate::status::{ApiError, ApiResult, FieldError};
@@ -99,9 +100,19 @@ pub struct Request {
     /// The `Authorization` header.
     pub authorization: Option<String>,
     pub body: Bytes,
+    /// Who sent it, once authenticated (None: not yet, or the admin).
+    pub user: Option<User>,
 }
 
+/// The sandbox's own controllers write as the admin.
+static ADMIN: std::sync::LazyLock<User> = std::sync::LazyLock::new(User::admin);
+
 impl Request {
+    /// The authenticated user.
+    fn user(&self) -> &User {
+        self.user.as_ref().unwrap_or(&ADMIN)
+    }
+
     /// The field manager of a write: the `fieldManager` parameter, else the
     /// User-Agent's first part, as upstream names managers.
     fn manager(&self) -> ApiResult<String> {
@@ -204,7 +215,7 @@ impl Api {
         }
     }
 
-    async fn dispatch(self: &Arc<Self>, req: Request) -> ApiResult<Reply> {
+    async fn dispatch(self: &Arc<Self>, mut req: Request) -> ApiResult<Reply> {
         let user = self.tokens.authenticate(req.authorization.as_deref())?;
         if self.opts.rbac {
             let attrs = crate::rbac::attributes(req.method.as_str(), &req.path, req.query.flag("watch"));
@@ -215,6 +226,7 @@ impl Api {
                 return Err(refusal);
             }
         }
+        req.user = Some(user);
         if let Some(accept) = &req.accept
             && !accepts_json(accept)
         {
@@ -487,7 +499,8 @@ impl Api {
         let dry = req.query.dry_run()?;
         let m = req.manager()?;
         let manager = Manager { name: &m, subresource: "" };
-        let (obj, warnings) = self.create_object(t.resource, t.namespace.as_deref(), body, &req.query, dry, Some(manager)).await?;
+        let (obj, warnings) =
+            self.create_object(t.resource, t.namespace.as_deref(), body, &req.query, dry, Some(manager), req.user()).await?;
         Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings })
     }
 
@@ -496,6 +509,7 @@ impl Api {
     /// DefaultTolerationSeconds), mutating webhooks, the strategy's
     /// preparation (system metadata, status), validation, validating
     /// webhooks, storage.
+    #[allow(clippy::too_many_arguments)]
     async fn create_object(
         &self,
         r: &'static ResourceType,
@@ -504,6 +518,7 @@ impl Api {
         q: &Query,
         dry: bool,
         manager: Option<Manager<'_>>,
+        user: &User,
     ) -> ApiResult<(Obj, Vec<String>)> {
         check_type(r, &obj)?;
         let mut warnings = Vec::new();
@@ -537,6 +552,7 @@ impl Api {
             old_object: None,
             dry_run: dry,
             options: Some(write_options("CreateOptions", q)),
+            user,
         };
         let (obj, w) = self.mutate_hooks(&attrs, obj).await?;
         warnings.extend(w);
@@ -721,7 +737,7 @@ impl Api {
             match s {
                 "status" if r.has(Sub::Status) => {}
                 "scale" if r.has(Sub::Scale) => {
-                    return self.update_scale(t, body, &req.query, dry, &req.manager()?).await;
+                    return self.update_scale(t, body, &req.query, dry, &req.manager()?, req.user()).await;
                 }
                 _ => return Err(no_sub(t, s)),
             }
@@ -739,7 +755,8 @@ impl Api {
                 meta::meta_mut(&mut body).remove("resourceVersion");
                 let m = req.manager()?;
                 let manager = Manager { name: &m, subresource: "" };
-                let (obj, warnings) = self.create_object(r, t.namespace.as_deref(), body, &req.query, dry, Some(manager)).await?;
+                let (obj, warnings) =
+                    self.create_object(r, t.namespace.as_deref(), body, &req.query, dry, Some(manager), req.user()).await?;
                 return Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings });
             }
             return Err(ApiError::not_found(r.group, r.plural, &name));
@@ -757,7 +774,7 @@ impl Api {
         let m = req.manager()?;
         let manager = Manager { name: &m, subresource: t.sub.as_deref().unwrap_or_default() };
         let (obj, warnings, code) =
-            self.update_object(r, t.sub.as_deref(), &old, body, expect, &req.query, dry, true, Some(manager)).await?;
+            self.update_object(r, t.sub.as_deref(), &old, body, expect, &req.query, dry, true, Some(manager), req.user()).await?;
         Ok(Reply::Json { code, body: (*obj).clone(), warnings })
     }
 
@@ -778,6 +795,7 @@ impl Api {
         dry: bool,
         admit: bool,
         manager: Option<Manager<'_>>,
+        user: &User,
     ) -> ApiResult<(Obj, Vec<String>, u16)> {
         let mut warnings = Vec::new();
         let body = self.defaults(r, body, q, &mut warnings)?;
@@ -793,6 +811,7 @@ impl Api {
             old_object: Some(old),
             dry_run: dry,
             options: Some(write_options("UpdateOptions", q)),
+            user,
         };
         let body = if admit {
             self.namespace_lifecycle(&lifecycle::Request {
@@ -931,6 +950,7 @@ impl Api {
         q: &Query,
         dry: bool,
         manager: &str,
+        user: &User,
     ) -> ApiResult<Reply> {
         let name = meta::name(old).to_string();
         let ns = meta::namespace(old).to_string();
@@ -945,6 +965,7 @@ impl Api {
             old_object: Some(&old_scale),
             dry_run: dry,
             options: Some(write_options("UpdateOptions", q)),
+            user,
         };
         self.namespace_lifecycle(&lifecycle::Request {
             operation: lifecycle::Operation::Update,
@@ -973,12 +994,12 @@ impl Api {
         let attrs = Attributes { object: Some(&new_scale), ..attrs };
         warnings.extend(self.validate_hooks(&attrs).await?);
         let manager = Manager { name: manager, subresource: "scale" };
-        let (obj, w, _) = self.update_object(r, None, old, new, expect, q, dry, false, Some(manager)).await?;
+        let (obj, w, _) = self.update_object(r, None, old, new, expect, q, dry, false, Some(manager), user).await?;
         warnings.extend(w);
         Ok(Reply::Json { code: 200, body: to_scale(r, &obj)?, warnings })
     }
 
-    async fn update_scale(&self, t: &Target, body: Value, q: &Query, dry: bool, manager: &str) -> ApiResult<Reply> {
+    async fn update_scale(&self, t: &Target, body: Value, q: &Query, dry: bool, manager: &str, user: &User) -> ApiResult<Reply> {
         let r = t.resource;
         let name = t.name.clone().unwrap_or_default();
         if body.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Scale") {
@@ -992,7 +1013,7 @@ impl Api {
         if expect != store::rv_of(&old) {
             return Err(ApiError::stale(r.group, r.plural, &name));
         }
-        self.write_scale(r, &old, body, expect, q, dry, manager).await
+        self.write_scale(r, &old, body, expect, q, dry, manager, user).await
     }
 
     async fn patch(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
@@ -1022,7 +1043,7 @@ impl Api {
             let base = if t.sub.as_deref() == Some("scale") { to_scale(r, &old)? } else { (*old).clone() };
             let patched = apply_patch(kind, &base, &patch, r)?;
             if t.sub.as_deref() == Some("scale") {
-                match self.write_scale(r, &old, patched, store::rv_of(&old), &req.query, dry, &m).await {
+                match self.write_scale(r, &old, patched, store::rv_of(&old), &req.query, dry, &m, req.user()).await {
                     Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
                     other => return other,
                 }
@@ -1049,7 +1070,7 @@ impl Api {
                 None => store::rv_of(&old),
             };
             let manager = Manager { name: &m, subresource: t.sub.as_deref().unwrap_or_default() };
-            match self.update_object(r, t.sub.as_deref(), &old, patched, expect, &req.query, dry, true, Some(manager)).await {
+            match self.update_object(r, t.sub.as_deref(), &old, patched, expect, &req.query, dry, true, Some(manager), req.user()).await {
                 Ok((obj, warnings, code)) => return Ok(Reply::Json { code, body: (*obj).clone(), warnings }),
                 Err(e) if e.code == 409 && e.reason == "Conflict" && precondition.is_none() => continue,
                 Err(e) => return Err(e),
@@ -1119,7 +1140,7 @@ impl Api {
                 }
                 let mut obj = managed::apply(r.group, r.kind, None, &config, force, &w)?.object;
                 meta::meta_mut(&mut obj).remove("resourceVersion");
-                match self.create_object(r, t.namespace.as_deref(), obj, &req.query, dry, None).await {
+                match self.create_object(r, t.namespace.as_deref(), obj, &req.query, dry, None, req.user()).await {
                     Ok((obj, warnings)) => return Ok(Reply::Json { code: 201, body: (*obj).clone(), warnings }),
                     Err(e) if e.code == 409 && e.reason == "AlreadyExists" => continue,
                     Err(e) => return Err(e),
@@ -1131,7 +1152,7 @@ impl Api {
                 return Err(ApiError::stale(r.group, r.plural, &name));
             }
             let new = managed::apply(r.group, r.kind, Some(&old), &config, force, &w)?.object;
-            match self.update_object(r, t.sub.as_deref(), &old, new, store::rv_of(&old), &req.query, dry, true, None).await {
+            match self.update_object(r, t.sub.as_deref(), &old, new, store::rv_of(&old), &req.query, dry, true, None, req.user()).await {
                 Ok((obj, warnings, code)) => return Ok(Reply::Json { code, body: (*obj).clone(), warnings }),
                 Err(e) if e.code == 409 && e.reason == "Conflict" && precondition.is_none() => continue,
                 Err(e) => return Err(e),
@@ -1150,7 +1171,7 @@ impl Api {
         let dry = req.query.dry_run()? || opts.dry_run;
         let name = t.name.clone().unwrap_or_default();
         let ns = t.namespace.clone().unwrap_or_default();
-        let (obj, deleted) = self.delete_object(t.resource, &ns, &name, &opts, dry).await?;
+        let (obj, deleted) = self.delete_object(t.resource, &ns, &name, &opts, dry, req.user()).await?;
         Ok(delete_reply(t.resource, &obj, deleted, &opts))
     }
 
@@ -1163,6 +1184,7 @@ impl Api {
         name: &str,
         opts: &DeleteOptions,
         dry: bool,
+        user: &User,
     ) -> ApiResult<(Obj, bool)> {
         let old = self.store.get(r, ns, name).ok_or_else(|| ApiError::not_found(r.group, r.plural, name))?;
         self.namespace_lifecycle(&lifecycle::Request {
@@ -1185,6 +1207,7 @@ impl Api {
             old_object: Some(&old),
             dry_run: dry,
             options: Some(opts.to_value(dry)),
+            user,
         };
         let (_, mut warnings) = self.mutate_hooks(&attrs, Value::Null).await?;
         warnings.extend(self.validate_hooks(&attrs).await?);
@@ -1300,7 +1323,7 @@ impl Api {
         let (rv, objects) = self.store.list(r, t.namespace.as_deref());
         let mut items = Vec::new();
         for o in objects.iter().filter(|o| f.matches(o)) {
-            match self.delete_object(r, meta::namespace(o), meta::name(o), &opts, dry).await {
+            match self.delete_object(r, meta::namespace(o), meta::name(o), &opts, dry, req.user()).await {
                 Ok((obj, _)) => items.push((*obj).clone()),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
@@ -1316,7 +1339,7 @@ impl Api {
     /// Creates an object through the create pipeline.
     pub async fn create_internal(&self, r: &'static ResourceType, ns: Option<&str>, obj: Value, manager: &str) -> ApiResult<Obj> {
         let manager = Manager { name: manager, subresource: "" };
-        self.create_object(r, ns, obj, &Query::default(), false, Some(manager)).await.map(|(o, _)| o)
+        self.create_object(r, ns, obj, &Query::default(), false, Some(manager), &ADMIN).await.map(|(o, _)| o)
     }
 
     /// Changes an object with `f` through the update pipeline, retrying
@@ -1327,7 +1350,7 @@ impl Api {
             let mut new = (*old).clone();
             f(&mut new);
             let manager = Manager { name: INTERNAL_MANAGER, subresource: "" };
-            match self.update_object(r, None, &old, new, store::rv_of(&old), &Query::default(), false, true, Some(manager)).await {
+            match self.update_object(r, None, &old, new, store::rv_of(&old), &Query::default(), false, true, Some(manager), &ADMIN).await {
                 Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
                 other => return other.map(|(o, _, _)| o),
             }
@@ -1369,7 +1392,15 @@ impl Api {
 
     /// Admission of a create on a pod subresource (binding, eviction): the
     /// webhooks see the subresource's object.
-    async fn admit_sub_create(&self, t: &Target, sub: &str, body: Value, q: &Query, dry: bool) -> ApiResult<(Value, Vec<String>)> {
+    async fn admit_sub_create(
+        &self,
+        t: &Target,
+        sub: &str,
+        body: Value,
+        q: &Query,
+        dry: bool,
+        user: &User,
+    ) -> ApiResult<(Value, Vec<String>)> {
         let name = t.name.clone().unwrap_or_default();
         let ns = t.namespace.clone().unwrap_or_default();
         let (kind_group, kind) = if sub == "eviction" { ("policy", "Eviction") } else { ("", "Binding") };
@@ -1393,6 +1424,7 @@ impl Api {
             old_object: None,
             dry_run: dry,
             options: Some(write_options("CreateOptions", q)),
+            user,
         };
         let (body, mut warnings) = self.mutate_hooks(&attrs, body).await?;
         let attrs = Attributes { object: Some(&body), ..attrs };
@@ -1402,7 +1434,7 @@ impl Api {
 
     async fn bind(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
         let body = decode_body(req)?;
-        let (body, warnings) = self.admit_sub_create(t, "binding", body, &req.query, req.query.dry_run()?).await?;
+        let (body, warnings) = self.admit_sub_create(t, "binding", body, &req.query, req.query.dry_run()?, req.user()).await?;
         let name = t.name.clone().unwrap_or_default();
         let node = body.pointer("/target/name").and_then(Value::as_str).unwrap_or_default().to_string();
         if node.is_empty() {
@@ -1445,7 +1477,7 @@ impl Api {
 
     async fn evict(&self, t: &Target, req: &Request) -> ApiResult<Reply> {
         let body = decode_body(req)?;
-        let (body, warnings) = self.admit_sub_create(t, "eviction", body, &req.query, req.query.dry_run()?).await?;
+        let (body, warnings) = self.admit_sub_create(t, "eviction", body, &req.query, req.query.dry_run()?, req.user()).await?;
         let name = t.name.clone().unwrap_or_default();
         let ns = t.namespace.clone().unwrap_or_default();
         let pod = self.get(t)?;

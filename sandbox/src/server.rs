@@ -33,6 +33,7 @@ pub async fn serve(api: Arc<Api>, listener: tokio::net::TcpListener, shutdown: i
                     user_agent: header(header::USER_AGENT),
                     authorization: header(header::AUTHORIZATION),
                     body,
+                    user: None,
                 };
                 tracing::debug!(method = %req.method, path = %req.path, "request");
                 to_response(api.handle(req).await)

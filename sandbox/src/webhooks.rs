@@ -54,11 +54,6 @@ use crate::registry::{self, ResourceType};
 use crate::status::ApiError;
 use crate::store::Store;
 
-/// The user every admission review names: the sandbox has no authentication.
-pub const USERNAME: &str = "system:admin";
-/// The groups of [`USERNAME`].
-pub const GROUPS: [&str; 2] = ["system:masters", "system:authenticated"];
-
 /// The timeout of a webhook call when the webhook names none.
 const DEFAULT_TIMEOUT_SECONDS: i32 = 10;
 /// The longest timeout a webhook may ask for.
@@ -110,6 +105,9 @@ pub struct Attributes<'a> {
     /// The CreateOptions, UpdateOptions or DeleteOptions of the request,
     /// with apiVersion `meta.k8s.io/v1` and kind, as upstream sends them.
     pub options: Option<Value>,
+    /// Who asked (the authenticated user; the admin for the sandbox's own
+    /// controllers), the review's `userInfo`.
+    pub user: &'a crate::rbac::User,
 }
 
 impl Attributes<'_> {
@@ -941,7 +939,7 @@ fn admission_review(version: &str, uid: &str, inv: Invocation, attrs: &Attribute
         request.insert("namespace".into(), json!(ns));
     }
     request.insert("operation".into(), json!(attrs.operation.as_str()));
-    request.insert("userInfo".into(), json!({"username": USERNAME, "groups": GROUPS}));
+    request.insert("userInfo".into(), json!({"username": attrs.user.name, "groups": attrs.user.groups}));
     request.insert("object".into(), object.cloned().unwrap_or(Value::Null));
     request.insert("oldObject".into(), present(attrs.old_object).map(|o| as_invoked(inv, attrs, o)).unwrap_or(Value::Null));
     request.insert("dryRun".into(), json!(attrs.dry_run));
@@ -1279,8 +1277,11 @@ mod tests {
             old_object: None,
             dry_run: false,
             options: None,
+            user: &ADMIN,
         }
     }
+
+    static ADMIN: std::sync::LazyLock<crate::rbac::User> = std::sync::LazyLock::new(crate::rbac::User::admin);
 
     fn selector(v: Value) -> Option<LabelSelector> {
         Some(serde_json::from_value(v).unwrap())

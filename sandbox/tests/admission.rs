@@ -471,3 +471,43 @@ async fn webhooks_for_core_events_see_events_k8s_io_events_converted() {
     assert_eq!(q["object"]["reportingComponent"], "replicaset-controller");
     assert!(q["object"].get("note").is_none(), "{q}");
 }
+
+/// A review names who asked, as kube-apiserver's `userInfo`: the admin of
+/// the sandbox's kubeconfig, or a ServiceAccount by its token.
+#[tokio::test]
+async fn the_review_names_the_user_who_asked() {
+    let ca = Ca::new("test-ca");
+    let server = Server::start(&ca, |_, _| Behaviour::Respond(json!({"allowed": true}))).await;
+    let (s, admin) = start().await;
+    register(
+        &admin,
+        "ValidatingWebhookConfiguration",
+        "who",
+        vec![hook("who.example.com", &server.url("/validate"), &ca, "", &["pods"], &["CREATE", "DELETE"], json!({}))],
+    )
+    .await;
+    let kc = kube::config::Kubeconfig::from_yaml(&s.service_account_kubeconfig("default", "builder")).unwrap();
+    let sa = kube::Client::try_from(kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap()).unwrap();
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(sa, "default");
+    let p: k8s_openapi::api::core::v1::Pod = serde_json::from_str(&pod("by-sa", json!({}))).unwrap();
+    pods.create(&Default::default(), &p).await.unwrap();
+    let admin_pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(admin, "default");
+    admin_pods.delete("by-sa", &kube::api::DeleteParams::default().grace_period(0)).await.unwrap();
+
+    let users: Vec<(String, Value)> = server
+        .seen()
+        .iter()
+        .map(|(_, r)| (r["request"]["operation"].as_str().unwrap().to_string(), r["request"]["userInfo"].clone()))
+        .collect();
+    assert_eq!(
+        users,
+        vec![
+            (
+                "CREATE".to_string(),
+                json!({"username": "system:serviceaccount:default:builder",
+                       "groups": ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"]})
+            ),
+            ("DELETE".to_string(), json!({"username": "system:admin", "groups": ["system:masters", "system:authenticated"]})),
+        ]
+    );
+}
