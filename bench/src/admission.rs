@@ -64,7 +64,6 @@ pub async fn run(p: Params, target: &Target) -> anyhow::Result<Record> {
     let size = [("rate", format!("{}/s", p.rate)), ("seconds", p.seconds.to_string())];
     let mut record = Record::new("admission-latency", None, &size, &target.label());
     let mut cluster = Cluster::start(target, 1).await?;
-    let client = cluster.client.clone();
     let ns = cluster.ns.clone();
     let range: LimitRange = serde_json::from_value(json!({"metadata": {"name": "limits"}, "spec": {"limits": [
         {"type": "Container", "default": {"cpu": "200m", "memory": "128Mi"}, "defaultRequest": {"cpu": "100m", "memory": "64Mi"}, "max": {"cpu": "2"}},
@@ -74,7 +73,6 @@ pub async fn run(p: Params, target: &Target) -> anyhow::Result<Record> {
         "spec": {"hard": {"pods": "1000000000", "requests.cpu": "1000000"}}}))?;
     let quotas: Api<ResourceQuota> = cluster.api();
     quotas.create(&PostParams::default(), &quota).await?;
-    drop(client);
 
     // The server, its certificate from a throw-away authority.
     let certs = rudder_sandbox::up::certs::Certs::generate()?;

@@ -336,7 +336,7 @@ fn exit(result: anyhow::Result<()>) -> ! {
 
 /// Whether a Node's Ready condition is True.
 pub(crate) fn node_ready(node: &k8s_openapi::api::core::v1::Node) -> bool {
-    node.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    sim_nodes::ready_condition(node).is_some_and(|c| c.status == "True")
 }
 
 async fn serve() -> anyhow::Result<()> {

@@ -237,7 +237,7 @@ async fn track_pods(api: Api<Pod>, tx: tokio::sync::watch::Sender<PodCounts>) {
     }
 }
 
-fn ready_condition(n: &Node) -> Option<&k8s_openapi::api::core::v1::NodeCondition> {
+pub(crate) fn ready_condition(n: &Node) -> Option<&k8s_openapi::api::core::v1::NodeCondition> {
     n.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready")
 }
 
@@ -408,12 +408,7 @@ async fn measure(p: &Params, client: Client, prefix: &str, probe: &CpuProbe) -> 
     let deadline = start + Duration::from_secs(60) + p.heartbeat.saturating_mul(3);
     loop {
         let list = nodes.list(&kube::api::ListParams::default().labels("type=rudder-sim")).await?;
-        let ready: HashSet<&str> = list
-            .items
-            .iter()
-            .filter(|n| ready_condition(n).is_some_and(|c| c.status == "True"))
-            .filter_map(|n| n.metadata.name.as_deref())
-            .collect();
+        let ready: HashSet<&str> = list.items.iter().filter(|n| crate::node_ready(n)).filter_map(|n| n.metadata.name.as_deref()).collect();
         if names.iter().all(|n| ready.contains(n.as_str())) {
             break;
         }
