@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::managed;
 use crate::meta;
-use crate::rbac::User;
+use crate::rbac::{ADMIN, User};
 use crate::registry::{self, DefaultPropagation, ResourceType, Sub};
 use crate::request::{Query, Route, Target, Verb};
 use crate::status::{ApiError, ApiResult, FieldError};
@@ -103,9 +103,6 @@ pub struct Request {
     /// Who sent it, once authenticated (None: not yet, or the admin).
     pub user: Option<User>,
 }
-
-/// The sandbox's own controllers write as the admin.
-static ADMIN: std::sync::LazyLock<User> = std::sync::LazyLock::new(User::admin);
 
 impl Request {
     /// The authenticated user.

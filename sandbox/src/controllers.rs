@@ -292,7 +292,7 @@ impl Controllers {
 
     async fn delete(&self, r: &'static ResourceType, ns: &str, name: &str, p: Propagation) {
         let opts = DeleteOptions { propagation: Some(p), ..DeleteOptions::default() };
-        if let Err(e) = self.api.delete_object(r, ns, name, &opts, false, &crate::rbac::User::admin()).await
+        if let Err(e) = self.api.delete_object(r, ns, name, &opts, false, &crate::rbac::ADMIN).await
             && e.code != 404
         {
             tracing::warn!(resource = r.plural, namespace = ns, name, error = %e, "garbage collector cannot delete");

@@ -265,7 +265,7 @@ async fn delete_resource(api: &Api, r: &'static ResourceType, ns: &str, deleted_
     let opts = DeleteOptions { propagation: Some(Propagation::Background), ..DeleteOptions::default() };
     let (_, objects) = api.store.list(r, Some(ns));
     for o in &objects {
-        match api.delete_object(r, ns, meta::name(o), &opts, false, &crate::rbac::User::admin()).await {
+        match api.delete_object(r, ns, meta::name(o), &opts, false, &crate::rbac::ADMIN).await {
             Ok(_) => {}
             Err(e) if e.code == 404 || e.code == 405 => {}
             Err(e) => return (only_estimate(), Some(e.message)),

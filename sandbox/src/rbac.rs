@@ -49,6 +49,9 @@ pub struct User {
     pub groups: Vec<String>,
 }
 
+/// The admin, once: what the sandbox's own controllers write as.
+pub static ADMIN: std::sync::LazyLock<User> = std::sync::LazyLock::new(User::admin);
+
 impl User {
     pub fn admin() -> User {
         User { name: "system:admin".into(), groups: vec!["system:masters".into(), "system:authenticated".into()] }

@@ -1277,11 +1277,9 @@ mod tests {
             old_object: None,
             dry_run: false,
             options: None,
-            user: &ADMIN,
+            user: &crate::rbac::ADMIN,
         }
     }
-
-    static ADMIN: std::sync::LazyLock<crate::rbac::User> = std::sync::LazyLock::new(crate::rbac::User::admin);
 
     fn selector(v: Value) -> Option<LabelSelector> {
         Some(serde_json::from_value(v).unwrap())

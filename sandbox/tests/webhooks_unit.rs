@@ -64,11 +64,9 @@ fn create<'a>(object: &'a Value) -> Attributes<'a> {
         old_object: None,
         dry_run: false,
         options: Some(json!({"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"})),
-        user: &ADMIN,
+        user: &rudder_sandbox::rbac::ADMIN,
     }
 }
-
-static ADMIN: std::sync::LazyLock<rudder_sandbox::rbac::User> = std::sync::LazyLock::new(rudder_sandbox::rbac::User::admin);
 
 fn setup() -> (Arc<Store>, Webhooks) {
     let store = Arc::new(Store::default());
